@@ -35,26 +35,35 @@ class ResnetGenerator(nn.Module):
         if n_blocks < 0:
             raise ValueError(f"n_blocks must be >= 0, got {n_blocks}")
         h, bias = hidden_channels, uses_bias(norm)
-        layers: list[nn.Module] = [FeatureMapBlock(input_channels, h, norm=norm)]
-        for mult in (1, 2):  # d128, d256
-            layers += [
-                nn.Conv2d(h * mult, h * mult * 2, 3, stride=2, padding=1, bias=bias),
-                norm_layer(norm, h * mult * 2),
-                nn.ReLU(),
+        self.initial = FeatureMapBlock(input_channels, h, norm=norm)  # c7s1-64
+        self.downsample = nn.Sequential(  # d128, d256
+            *[
+                layer
+                for mult in (1, 2)
+                for layer in (
+                    nn.Conv2d(h * mult, h * mult * 2, 3, stride=2, padding=1, bias=bias),
+                    norm_layer(norm, h * mult * 2),
+                    nn.ReLU(),
+                )
             ]
-        layers += [
-            ResidualBlock(h * 4, norm=norm, use_dropout=use_dropout) for _ in range(n_blocks)
-        ]
-        for mult in (4, 2):  # u128, u64
-            layers += [
-                nn.ConvTranspose2d(
-                    h * mult, h * mult // 2, 3, stride=2, padding=1, output_padding=1, bias=bias
-                ),
-                norm_layer(norm, h * mult // 2),
-                nn.ReLU(),
+        )
+        self.residual = nn.Sequential(  # R256 x n_blocks
+            *[ResidualBlock(h * 4, norm=norm, use_dropout=use_dropout) for _ in range(n_blocks)]
+        )
+        self.upsample = nn.Sequential(  # u128, u64
+            *[
+                layer
+                for mult in (4, 2)
+                for layer in (
+                    nn.ConvTranspose2d(
+                        h * mult, h * mult // 2, 3, stride=2, padding=1, output_padding=1, bias=bias
+                    ),
+                    norm_layer(norm, h * mult // 2),
+                    nn.ReLU(),
+                )
             ]
-        layers.append(FeatureMapBlock(h, output_channels, final=True))
-        self.model = nn.Sequential(*layers)
+        )
+        self.final = FeatureMapBlock(h, output_channels, final=True)  # c7s1-3
         init_weights(self)
 
     min_size = 8
@@ -69,4 +78,5 @@ class ResnetGenerator(nn.Module):
                 f"ResnetGenerator needs height and width that are multiples of 4, smallest valid "
                 f"size {self.min_size}x{self.min_size}, got {h}x{w}"
             )
-        return self.model(x)
+        x = self.downsample(self.initial(x))
+        return self.final(self.upsample(self.residual(x)))

@@ -1,0 +1,153 @@
+"""CycleGAN training (Zhu et al. 2017), in the official order: generators, then discriminators."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from ..image_pool import ImagePool
+from ..losses import cyclegan as losses
+from ..models import PatchGANDiscriminator, ResnetGenerator
+from .common import gan_criterion, set_requires_grad
+from .trainer import GANTrainer
+
+__all__ = ["CycleGANConfig", "CycleGAN"]
+
+
+@dataclass
+class CycleGANConfig:
+    """Settings of a CycleGAN run; the defaults are the paper's (256x256, 9 residual blocks).
+
+    ``lambda_identity`` is the weight of the identity term itself; the official code's
+    ``--lambda_identity 0.5`` is relative to ``lambda_cycle``, i.e. ``0.5 * 10 = 5`` here.
+    """
+
+    input_channels: int = 3
+    output_channels: int = 3
+    gen_channels: int = 64
+    n_blocks: int = 9
+    disc_channels: int = 64
+    disc_layers: int = 3
+    norm: str = "instance"
+    gan_mode: str = "lsgan"
+    lambda_cycle: float = 10.0
+    lambda_identity: float = 5.0
+    pool_size: int = 50
+    lr: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+
+
+class CycleGAN(GANTrainer):
+    """Two ResNet generators and two PatchGAN discriminators with the full CycleGAN objective.
+
+    One step: the generators' loss (:func:`course_lib.losses.cyclegan.get_gen_loss`: adversarial
+    + ``lambda_cycle`` x cycle + ``lambda_identity`` x identity) with both discriminators frozen
+    and one Adam for both generators; then each discriminator on a real image and a fake drawn
+    through its image pool (:func:`course_lib.losses.cyclegan.get_disc_loss`, halved), one Adam
+    for both discriminators.
+    """
+
+    def __init__(
+        self,
+        config: CycleGANConfig | None = None,
+        device: torch.device | str | None = None,
+        amp: bool | None = None,
+    ) -> None:
+        super().__init__(device, amp)
+        self.config = c = config or CycleGANConfig()
+        if c.lambda_identity > 0 and c.input_channels != c.output_channels:
+            raise ValueError(
+                "the identity loss feeds domain-B images to the A->B generator, so it needs "
+                f"input_channels == output_channels (got {c.input_channels} and "
+                f"{c.output_channels}); set lambda_identity=0"
+            )
+
+        def gen(cin: int, cout: int) -> nn.Module:
+            return ResnetGenerator(cin, cout, c.gen_channels, c.n_blocks, c.norm).to(self.device)
+
+        def disc(cin: int) -> nn.Module:
+            return PatchGANDiscriminator(cin, c.disc_channels, c.disc_layers, c.norm).to(
+                self.device
+            )
+
+        self.gen_AB = gen(c.input_channels, c.output_channels)
+        self.gen_BA = gen(c.output_channels, c.input_channels)
+        self.disc_A = disc(c.input_channels)
+        self.disc_B = disc(c.output_channels)
+        self.adv_criterion = gan_criterion(c.gan_mode)
+        self.cycle_criterion = nn.L1Loss()
+        self.identity_criterion = nn.L1Loss()
+        self.pool_A = ImagePool(c.pool_size)
+        self.pool_B = ImagePool(c.pool_size)
+        betas = (c.beta1, c.beta2)
+        self.opt_gen = torch.optim.Adam(
+            itertools.chain(self.gen_AB.parameters(), self.gen_BA.parameters()),
+            lr=c.lr,
+            betas=betas,
+        )
+        self.opt_disc = torch.optim.Adam(
+            itertools.chain(self.disc_A.parameters(), self.disc_B.parameters()),
+            lr=c.lr,
+            betas=betas,
+        )
+        self.networks = {
+            "gen_AB": self.gen_AB,
+            "gen_BA": self.gen_BA,
+            "disc_A": self.disc_A,
+            "disc_B": self.disc_B,
+        }
+        self.optimizers = {"gen": self.opt_gen, "disc": self.opt_disc}
+
+    def config_dict(self) -> dict[str, Any]:
+        return asdict(self.config)
+
+    def train_step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
+        real_A, real_B = self.to_device(batch["A"]), self.to_device(batch["B"])
+        c = self.config
+        discs = [self.disc_A, self.disc_B]
+        set_requires_grad(discs, False)
+        self.opt_gen.zero_grad(set_to_none=True)
+        with self.amp.autocast():
+            loss_gen, fake_A, fake_B = losses.get_gen_loss(
+                real_A,
+                real_B,
+                self.gen_AB,
+                self.gen_BA,
+                self.disc_A,
+                self.disc_B,
+                self.adv_criterion,
+                self.identity_criterion,
+                self.cycle_criterion,
+                lambda_identity=c.lambda_identity,
+                lambda_cycle=c.lambda_cycle,
+            )
+        self.amp.backward_step(loss_gen, self.opt_gen, "gen")
+        set_requires_grad(discs, True)
+        self.opt_disc.zero_grad(set_to_none=True)
+        with self.amp.autocast():
+            loss_disc_A = losses.get_disc_loss(
+                real_A, self.pool_A.query(fake_A), self.disc_A, self.adv_criterion
+            )
+            loss_disc_B = losses.get_disc_loss(
+                real_B, self.pool_B.query(fake_B), self.disc_B, self.adv_criterion
+            )
+        self.amp.backward_step(loss_disc_A + loss_disc_B, self.opt_disc, "disc")
+        return {
+            "loss_G": loss_gen.item(),
+            "loss_D_A": loss_disc_A.item(),
+            "loss_D_B": loss_disc_B.item(),
+        }
+
+    @torch.no_grad()
+    def translate(self, images: torch.Tensor, direction: str = "AtoB") -> torch.Tensor:
+        """Translate a batch A -> B (``"AtoB"``) or B -> A (``"BtoA"``)."""
+        if direction not in ("AtoB", "BtoA"):
+            raise ValueError(f"direction must be 'AtoB' or 'BtoA', got {direction!r}")
+        gen = self.gen_AB if direction == "AtoB" else self.gen_BA
+        with self.amp.autocast():
+            return gen(self.to_device(images)).float()
