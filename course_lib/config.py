@@ -14,8 +14,20 @@ REPO_BRANCH = "main"
 #: Root of the repository when course_lib is used from a checkout (editable install).
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
-#: Where datasets are written unless a caller says otherwise. ``GAN_COURSE_DATA`` overrides it.
-DEFAULT_DATA_DIR = Path(os.environ.get("GAN_COURSE_DATA", REPO_ROOT / "data"))
+
+
+def _default_data_dir() -> Path:
+    if os.environ.get("GAN_COURSE_DATA"):
+        return Path(os.environ["GAN_COURSE_DATA"])
+    if (REPO_ROOT / "pyproject.toml").is_file():  # a checkout: data/ beside the notebooks
+        return REPO_ROOT / "data"
+    return Path.home() / ".cache" / "gan-course" / "data"  # installed from the repository (Colab)
+
+
+#: Where datasets are written unless a caller says otherwise: ``data/`` in a checkout, a cache
+#: folder in the home directory when course_lib was installed with pip; ``GAN_COURSE_DATA``
+#: overrides both.
+DEFAULT_DATA_DIR = _default_data_dir()
 
 
 def fast_mode() -> bool:
