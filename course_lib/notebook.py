@@ -121,10 +121,10 @@ def start(
         session.notes.append(f"fast mode: the embedded data is used instead of {real}")
         real = None
     if real:
-        from .data.download import DownloadError, download
+        from .data.download import DownloadError, download_dataset
 
         try:
-            session.dataset = Path(download(real, root))
+            session.dataset = Path(download_dataset(real, root))
         except DownloadError as exc:
             session.notes.append(f"{exc} Using the embedded data instead.")
     if session.dataset is None and dataset is not None:
