@@ -3,7 +3,7 @@
 from .blocks import ContractingBlock, ExpandingBlock, FeatureMapBlock, ResidualBlock, norm_layer
 from .cgan import ConditionalDiscriminator, ConditionalGenerator
 from .init import init_weights
-from .patchgan import PatchGANDiscriminator, output_size, receptive_field
+from .patchgan import PatchGANDiscriminator, output_size, receptive_field, receptive_field_of
 from .resnet import ResnetGenerator
 from .unet import UNetGenerator
 
@@ -20,5 +20,6 @@ __all__ = [
     "ConditionalGenerator",
     "ConditionalDiscriminator",
     "receptive_field",
+    "receptive_field_of",
     "output_size",
 ]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from torch import nn
 
 from .blocks import norm_layer, uses_bias
 from .init import init_weights
 
-__all__ = ["PatchGANDiscriminator", "receptive_field", "output_size"]
+__all__ = ["PatchGANDiscriminator", "receptive_field", "receptive_field_of", "output_size"]
 
 
 class PatchGANDiscriminator(nn.Module):
@@ -88,20 +90,40 @@ def _convs(module: nn.Module) -> list[nn.Conv2d]:
     return [m for m in module.modules() if isinstance(m, nn.Conv2d)]
 
 
+def receptive_field_of(
+    kernel_sizes: Sequence[int], strides: Sequence[int], dilations: Sequence[int] | None = None
+) -> int:
+    """Receptive field, in input pixels, of one output unit of a stack of convolutions.
+
+    The layers are given in order, first layer first. Going backwards from one output pixel,
+    each layer widens the field: ``r <- (r - 1) * stride + dilation * (kernel - 1) + 1``
+    (``(r - 1) * stride + kernel`` without dilation). Kernels ``[4, 4, 4, 4, 4]`` with strides
+    ``[2, 2, 2, 1, 1]`` (the 70x70 PatchGAN) give 70.
+    """
+    if dilations is None:
+        dilations = [1] * len(kernel_sizes)
+    if not (len(kernel_sizes) == len(strides) == len(dilations)):
+        raise ValueError("kernel_sizes, strides (and dilations) must have the same length")
+    r = 1
+    for k, s, d in zip(reversed(kernel_sizes), reversed(strides), reversed(dilations)):
+        r = (r - 1) * s + d * (k - 1) + 1
+    return r
+
+
 def receptive_field(discriminator: nn.Module) -> int:
     """Receptive field, in input pixels, of one output unit of a stack of convolutions.
 
-    Computed from the layers (kernel sizes, strides and dilations, in order), not looked up:
-    going backwards from one output pixel, ``r <- (r - 1) * stride + dilation * (kernel - 1) + 1``.
+    Computed from the layers (kernel sizes, strides and dilations, in order), not looked up,
+    with :func:`receptive_field_of`.
     """
     convs = _convs(discriminator)
     if not convs:
         raise ValueError("the module has no Conv2d layers, so it has no receptive field")
-    r = 1
-    for conv in reversed(convs):
-        k, s, d = conv.kernel_size[0], conv.stride[0], conv.dilation[0]
-        r = (r - 1) * s + d * (k - 1) + 1
-    return r
+    return receptive_field_of(
+        [conv.kernel_size[0] for conv in convs],
+        [conv.stride[0] for conv in convs],
+        [conv.dilation[0] for conv in convs],
+    )
 
 
 def output_size(discriminator: nn.Module, input_size: int) -> int:

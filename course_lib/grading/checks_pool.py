@@ -1,0 +1,337 @@
+"""Check of the CycleGAN image pool exercise (``ImagePool(pool_size)``, ``.query(images)``).
+
+The official semantics: stored and returned images are detached; until ``pool_size`` images are
+stored, each new image is stored and returned; once full, with probability 1/2 a random stored
+image is returned and the new image takes its slot, otherwise the new image is returned and the
+pool is unchanged; ``pool_size=0`` returns the input as it is. Each image of a batch is handled
+on its own.
+
+Every image given to the pool is unique, so each returned image is identified exactly, and the
+check follows the pool's contents as the official semantics define them. Any violation of
+that bookkeeping (an image never given, a stored image returned twice, an image returned as new
+and later as stored) is deterministic: a correct pool never commits one. The statistical part
+counts, once the pool is full, how many returned images come from the history:
+
+* phase A, ``N_SINGLE = 200`` single-image queries into a full pool of 4: the count is
+  Binomial(200, 1/2) for a correct pool; it must lie in ``[65, 135]``;
+* phase B, ``N_BATCHES = 100`` batches of 2 into a full pool of 3: the count over the 200 images
+  must lie in ``[65, 135]`` and at least 25 batches must mix one stored and one new image
+  (Binomial(100, 1/2) for a correct pool; a pool deciding once per batch never mixes).
+
+The thresholds are computed from the exact binomial tails: each of the five tails has
+probability at most 2e-7 for a correct pool, so by the union bound a correct pool is rejected
+with probability at most :data:`FALSE_ALARM_BOUND` (below 1e-6), whichever random numbers it
+uses (Python's ``random`` and torch's generators are both seeded from the check's seed).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Iterator
+from typing import Any
+
+import torch
+
+from ..image_pool import ImagePool
+from .registry import Exercise, register
+from .runner import CheckContext, fail
+
+__all__ = ["check_image_pool", "FALSE_ALARM_BOUND", "history_bounds"]
+
+N_SINGLE = 200
+N_BATCHES = 100
+_TAIL = 2e-7
+
+
+def _binomial_cdf(n: int, k: int) -> float:
+    """P(Binomial(n, 1/2) <= k), exactly."""
+    if k < 0:
+        return 0.0
+    return sum(math.comb(n, i) for i in range(min(k, n) + 1)) / 2**n
+
+
+def history_bounds(n: int, tail: float = _TAIL) -> tuple[int, int, float]:
+    """``(lo, hi, p)``: accept a Binomial(n, 1/2) count in ``[lo, hi]``; each tail has
+    probability ``p <= tail``."""
+    lo = max(k for k in range(n + 1) if _binomial_cdf(n, k - 1) <= tail)
+    return lo, n - lo, _binomial_cdf(n, lo - 1)
+
+
+_LO, _HI, _P_COUNT = history_bounds(N_SINGLE)
+_MIX_LO, _, _P_MIX = history_bounds(N_BATCHES)
+#: Probability that a correct pool fails the statistical tests (union bound over five tails).
+FALSE_ALARM_BOUND = 4 * _P_COUNT + _P_MIX
+
+
+class _Tracker:
+    """Unique images, what the pool must contain, and the check's verdicts on returned images."""
+
+    def __init__(self, ctx: CheckContext, shape: tuple[int, ...], dtype: torch.dtype) -> None:
+        self.ctx = ctx
+        self.shape = shape
+        self.dtype = dtype
+        self.generator = torch.Generator().manual_seed(ctx.seed * 7919 + 17)
+        self.images: dict[tuple[float, ...], tuple[int, torch.Tensor]] = {}
+        self.pool: list[int] = []
+        self.returned_new: set[int] = set()
+        self.count = 0
+
+    def batch(self, n: int) -> tuple[torch.Tensor, torch.Tensor, list[int]]:
+        """A batch of ``n`` new unique images that carry an autograd graph."""
+        values = torch.randn(n, *self.shape, generator=self.generator, dtype=self.dtype)
+        ids = []
+        for v in values:
+            self.images[self._key(v)] = (self.count, v.clone())
+            ids.append(self.count)
+            self.count += 1
+        leaf = values.to(self.ctx.device).requires_grad_()
+        return leaf, leaf * 1.0, ids
+
+    @staticmethod
+    def _key(v: torch.Tensor) -> tuple[float, ...]:
+        return tuple(v.detach().reshape(-1)[:6].cpu().tolist())
+
+    def identify(self, image: torch.Tensor) -> int | None:
+        found = self.images.get(self._key(image))
+        if found is None or not torch.equal(found[1], image.detach().cpu()):
+            return None
+        return found[0]
+
+
+def _describe(where: str) -> str:
+    return f" (on {where})"
+
+
+def _query(ctx: CheckContext, pool: Any, images: torch.Tensor, where: str) -> torch.Tensor:
+    version = images._version
+    kept = images.detach().clone()
+    out = ctx.call(pool.query, (images,), where)
+    if images._version != version or not torch.equal(images.detach(), kept):
+        fail(f"{ctx.who}.query modifies the images it is given in place{_describe(where)}.")
+    if not isinstance(out, torch.Tensor):
+        fail(
+            f"{ctx.who}.query returns a {type(out).__name__}{_describe(where)}; return one "
+            "tensor batch shaped like the input (torch.cat or torch.stack the images)."
+        )
+    if tuple(out.shape) != tuple(images.shape):
+        fail(
+            f"{ctx.who}.query returns shape {tuple(out.shape)} for a batch of shape "
+            f"{tuple(images.shape)}{_describe(where)}; return one image per input image."
+        )
+    if out.device != images.device or out.dtype != images.dtype:
+        fail(
+            f"{ctx.who}.query returns {out.dtype} on {out.device} for {images.dtype} images "
+            f"on {images.device}{_describe(where)}: keep the input's dtype and device."
+        )
+    if out.requires_grad:
+        fail(
+            f"`query` returned an image that still has a grad_fn{_describe(where)}: store and "
+            "return detached images (image.detach()), or the discriminator's loss would "
+            "backpropagate into old generator graphs."
+        )
+    return out
+
+
+def _tensors_in(obj: Any, depth: int = 0) -> Iterator[torch.Tensor]:
+    if depth > 4:
+        return
+    if isinstance(obj, torch.Tensor):
+        yield obj
+    elif isinstance(obj, dict):
+        for v in obj.values():
+            yield from _tensors_in(v, depth + 1)
+    elif isinstance(obj, (list, tuple, set)) or type(obj).__name__ == "deque":
+        for v in obj:
+            yield from _tensors_in(v, depth + 1)
+    elif hasattr(obj, "__dict__") and not isinstance(obj, type) and depth == 0:
+        for v in vars(obj).values():
+            yield from _tensors_in(v, depth + 1)
+
+
+def _no_stored_graph(ctx: CheckContext, pool: Any, where: str) -> None:
+    if any(t.requires_grad for t in _tensors_in(pool)):
+        fail(
+            f"{ctx.who} keeps the autograd graph of stored images{_describe(where)}: store "
+            "image.detach(), or every stored image keeps its generator graph alive in memory."
+        )
+
+
+def _follow(
+    ctx: CheckContext,
+    tracker: _Tracker,
+    out: torch.Tensor,
+    ids: list[int],
+    pool_size: int,
+    where: str,
+) -> list[bool]:
+    """Check each returned image against the pool's contents; True where it came from history
+    (for images queried once the pool was full)."""
+    history = []
+    for j, (image, new_id) in enumerate(zip(out, ids, strict=True)):
+        got = tracker.identify(image)
+        if got is None:
+            fail(
+                f"{ctx.who}.query returned an image that was never given to the pool (image "
+                f"{j} of the batch, on {where}): return each new image or a stored one "
+                "unchanged, without mixing or modifying them."
+            )
+        if len(tracker.pool) < pool_size:
+            if got != new_id:
+                fail(
+                    f"{ctx.who}.query did not return the new image while the pool was not full "
+                    f"(image {j} of the batch, on {where}): until it holds pool_size "
+                    "images, query stores each new image and returns it as it is."
+                )
+            tracker.pool.append(new_id)
+            continue
+        if got == new_id:
+            tracker.returned_new.add(new_id)
+            history.append(False)
+            continue
+        if got not in tracker.pool:
+            if got in tracker.returned_new:
+                fail(
+                    f"{ctx.who}.query returned, as a stored image, an image it had returned "
+                    f"as new once the pool was full{_describe(where)}: when query returns the "
+                    "new image, the pool must stay as it is (don't store it)."
+                )
+            fail(
+                f"{ctx.who}.query returned a stored image that should no longer be in the pool"
+                f"{_describe(where)}: when query returns a stored image, the new image takes its "
+                "place, so each stored image is returned at most once (the pool must refresh)."
+            )
+        tracker.pool[tracker.pool.index(got)] = new_id
+        history.append(True)
+    return history
+
+
+def _seed_all(seed: int) -> None:
+    random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def check_image_pool(candidate: Any, ctx: CheckContext) -> None:
+    """``ImagePool(pool_size)`` with ``query(images)``, the official semantics.
+
+    Catches: a pool that never or always returns stored images (or with another probability),
+    one that decides once per batch, one that never refreshes (returns a stored image without
+    putting the new one in its place) or stores images it returned as new, returned or stored
+    images that keep their autograd graph, a fill phase that does not return the new images,
+    pool_size=0 not returning the input, wrong shape, dtype or device, modified inputs, a query
+    inherited from or calling course_lib's. Accepts Python's or torch's random numbers, lists or
+    tensors for storage, any way of assembling the batch. False-alarm probability of the
+    statistical part: below 1e-6 (see the module docstring).
+    """
+    ref = ctx.exercise.reference
+    if not isinstance(candidate, type):
+        fail("Pass the class ImagePool itself to check(), not an instance.")
+    if getattr(candidate, "query", None) is ref.query:
+        fail("Your ImagePool does not define query: it inherits course_lib's. Write query.")
+    seed = ctx.seed * 1000 + 900
+    shape = (3, 4, 4)
+
+    # pool_size 0: the input as it is.
+    _seed_all(seed)
+    where = "pool_size=0, a batch of 2"
+    pool = ctx.call(candidate, (0,), "ImagePool(0)")
+    images = torch.randn(2, *shape, generator=torch.Generator().manual_seed(seed))
+    images = images.to(ctx.device)
+    out = ctx.call(pool.query, (images,), where)
+    if not isinstance(out, torch.Tensor) or not torch.equal(out.detach(), images):
+        fail(
+            f"With pool_size=0 the pool is switched off: {ctx.who.replace('Your', 'your')}.query "
+            "must return the images it is given, unchanged (on pool_size=0, a batch of 2)."
+        )
+
+    # Fill phase, in batches, and the dtype of the result.
+    _seed_all(seed + 1)
+    tracker = _Tracker(ctx, shape, torch.float64)
+    pool = ctx.call(candidate, (5,), "ImagePool(5)")
+    for k, n in enumerate((2, 2, 1), 1):
+        where = f"pool_size=5, query #{k} of a batch of {n} float64 images while filling"
+        leaf, images, ids = tracker.batch(n)
+        out = _query(ctx, pool, images, where)
+        _follow(ctx, tracker, out, ids, 5, where)
+        _no_stored_graph(ctx, pool, where)
+
+    # Phase A: single images into a full pool of 4.
+    _seed_all(seed + 2)
+    tracker = _Tracker(ctx, shape, torch.float32)
+    pool = ctx.call(candidate, (4,), "ImagePool(4)")
+    history: list[bool] = []
+    for k in range(4 + N_SINGLE):
+        where = f"pool_size=4, query #{k + 1}, one image at a time"
+        leaf, images, ids = tracker.batch(1)
+        out = _query(ctx, pool, images, where)
+        history += _follow(ctx, tracker, out, ids, 4, where)
+    _no_stored_graph(ctx, pool, "pool_size=4 after 204 queries")
+    _judge_count(ctx, sum(history), len(history), "pool_size=4, 200 single images once full")
+
+    # Phase B: batches of 2 into a full pool of 3.
+    _seed_all(seed + 3)
+    tracker = _Tracker(ctx, shape, torch.float32)
+    pool = ctx.call(candidate, (3,), "ImagePool(3)")
+    leaf, images, ids = tracker.batch(3)
+    out = _query(ctx, pool, images, "pool_size=3, a first batch of 3 filling the pool")
+    _follow(ctx, tracker, out, ids, 3, "pool_size=3, the first batch")
+    history, mixed = [], 0
+    for k in range(N_BATCHES):
+        where = f"pool_size=3, query #{k + 2}, batches of 2"
+        leaf, images, ids = tracker.batch(2)
+        out = _query(ctx, pool, images, where)
+        h = _follow(ctx, tracker, out, ids, 3, where)
+        history += h
+        mixed += h[0] != h[1]
+    _judge_count(ctx, sum(history), len(history), "pool_size=3, 100 batches of 2 once full")
+    if mixed < _MIX_LO:
+        fail(
+            f"{ctx.who} seems to decide once per batch: only {mixed} of {N_BATCHES} batches of 2 "
+            "mixed a stored and a new image (about half should). Decide for each image of the "
+            "batch separately (pool_size=3, batches of 2)."
+        )
+
+
+def _judge_count(ctx: CheckContext, count: int, n: int, where: str) -> None:
+    if count == 0:
+        fail(
+            f"Once full, {ctx.who.replace('Your', 'your')} never returns a stored image: with "
+            "probability 1/2, query should return a random stored image and put the new one in "
+            f"its place ({where})."
+        )
+    if count == n:
+        fail(
+            f"Once full, {ctx.who.replace('Your', 'your')} always returns a stored image: that "
+            "should happen with probability 1/2 only; otherwise return the new image "
+            f"({where})."
+        )
+    if not _LO <= count <= _HI:
+        fail(
+            f"Once full, {ctx.who.replace('Your', 'your')} returned a stored image {count} times "
+            f"out of {n} ({where}). With probability 1/2 per image the count lies between "
+            f"{_LO} and {_HI} (a correct pool falls outside with probability below 1e-6): use "
+            "random.random() < 0.5 (or torch.rand(1) < 0.5) for each image."
+        )
+
+
+register(
+    Exercise(
+        "cyclegan.ImagePool",
+        "class ImagePool: __init__(self, pool_size); query(self, images) -> Tensor",
+        ImagePool,
+        check_image_pool,
+        kind="class",
+        catches=(
+            "never or always uses the history",
+            "wrong probability",
+            "decides per batch",
+            "never refreshes",
+            "stores returned new images",
+            "keeps autograd graphs",
+            "fill phase",
+            "pool_size=0",
+            "shape/dtype/device",
+            "modified input",
+        ),
+    )
+)

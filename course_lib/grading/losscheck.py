@@ -1,0 +1,351 @@
+"""Checking a loss function: values, returned tensors, gradients and side effects.
+
+A loss exercise is described by probes (seeded inputs built afresh for every run, so the
+reference and the learner's answer never share networks) and by a catalogue of known mistakes,
+each a function computed from the references with a hint in the learner's terms. The learner's
+answer must match the reference on every probe: the returned values, whether each returned
+tensor is part of the autograd graph, and, after ``backward()``, the gradients of every network.
+When it does not, the first catalogued mistake that reproduces the learner's result names the
+problem; otherwise the message shows the expected and the obtained values on the named input.
+"""
+
+from __future__ import annotations
+
+import itertools
+import numbers
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from .probes import SideEffects, close, fmt, grad_norm, grads_close, shape_str, tensors_close
+from .runner import CheckContext, fail, substitute_globals
+
+__all__ = ["ProbeData", "Probe", "Mistake", "LossSpec", "check_loss"]
+
+
+@dataclass
+class ProbeData:
+    """One freshly built input: positional ``args``, the networks among them, the tensors that
+    must not be modified, and ``params`` used to fill in hints (``lambda_recon`` ...)."""
+
+    args: tuple[Any, ...]
+    nets: dict[str, nn.Module]
+    watched: dict[str, torch.Tensor]
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Probe:
+    """A named input; ``build()`` returns a new :class:`ProbeData` each time (same seed)."""
+
+    label: str
+    build: Callable[[], ProbeData]
+
+
+@dataclass
+class Mistake:
+    """A known wrong answer: ``fn`` computes it with the references, ``hint`` explains it.
+
+    ``on="value"`` recognises it by the returned values, ``on="grads"`` by values and gradients
+    (for detach mistakes that leave the value unchanged). ``hint`` may use the probe's params
+    and ``{got}`` / ``{expected}``.
+    """
+
+    fn: Callable[..., Any]
+    hint: str
+    on: str = "value"
+
+
+@dataclass
+class LossSpec:
+    """How a loss exercise is checked.
+
+    Attributes:
+        outputs: names of the returned values, the loss first (``("loss", "fake_Y")``).
+        probes: the inputs, in the order they are tried.
+        mistakes: the catalogue used for hints.
+        reminder: one sentence stating the correct computation (used in generic messages).
+        helpers: names the learner's function may call that are replaced by the references.
+        net_hints: per network, hints for gradients that should not / should reach it.
+        detached_ok: returned tensors (besides the loss) that may be returned detached
+            (they are only displayed or detached by the caller anyway).
+    """
+
+    outputs: tuple[str, ...]
+    probes: Sequence[Probe]
+    mistakes: Sequence[Mistake] = ()
+    reminder: str = ""
+    helpers: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
+    net_hints: dict[str, dict[str, str]] = field(default_factory=dict)
+    detached_ok: tuple[str, ...] = ()
+
+
+@dataclass
+class _Result:
+    outputs: tuple[Any, ...]
+    grads: dict[str, list[torch.Tensor | None]]
+
+
+def _backprop(outputs: tuple[Any, ...], nets: dict[str, nn.Module]) -> dict[str, list]:
+    loss = outputs[0]
+    if isinstance(loss, torch.Tensor) and loss.requires_grad and loss.numel() == 1:
+        loss.reshape(()).backward()
+    return {
+        name: [None if p.grad is None else p.grad.detach().clone() for p in net.parameters()]
+        for name, net in nets.items()
+    }
+
+
+def _evaluate(
+    fn: Callable[..., Any], data: ProbeData, n_outputs: int, grads: bool = True
+) -> _Result | None:
+    """Run a trusted function (reference or catalogued mistake); None if it fails.
+
+    With ``grads=False`` (values only) nothing is backpropagated.
+    """
+    try:
+        raw = fn(*data.args)
+    except Exception:
+        return None
+    outputs = (raw,) if n_outputs == 1 else tuple(raw)
+    return _Result(outputs, _backprop(outputs, data.nets) if grads else {})
+
+
+def _kind(x: Any) -> str:
+    if x is None:
+        return "None"
+    if isinstance(x, bool):
+        return "a bool"
+    if isinstance(x, numbers.Number):
+        return f"a Python number ({x!r})"
+    if isinstance(x, (tuple, list)):
+        return f"a {type(x).__name__} of {len(x)} values"
+    return f"a {type(x).__name__}"
+
+
+def _validate(
+    ctx: CheckContext, raw: Any, spec: LossSpec, ref: _Result, where: str
+) -> tuple[Any, ...]:
+    """The learner's return value as a tuple of tensors, or a failure naming what is wrong."""
+    who, names = ctx.who, spec.outputs
+    wanted = names[0] if len(names) == 1 else f"({', '.join(names)})"
+    if raw is None:
+        fail(f"{who} returns None on {where}: did you forget `return`? Return {wanted}.")
+    if len(names) == 1:
+        if isinstance(raw, (tuple, list)):
+            fail(f"{who} returns {_kind(raw)} on {where}; return only the loss, one tensor.")
+        outputs: tuple[Any, ...] = (raw,)
+    else:
+        if not isinstance(raw, (tuple, list)):
+            fail(f"{who} returns {_kind(raw)} on {where}; return the tuple {wanted}.")
+        if len(raw) != len(names):
+            fail(f"{who} returns {len(raw)} values on {where}; return the tuple {wanted}.")
+        outputs = tuple(raw)
+    for name, out in zip(names, outputs, strict=True):
+        what = "the loss" if name == names[0] else f"`{name}`"
+        if isinstance(out, numbers.Number) and not isinstance(out, bool):
+            fail(
+                f"{who} returns {what} as a Python number ({out!r}) on {where}: return a tensor "
+                "that is part of the autograd graph (did you call .item() or float()?)."
+            )
+        if not isinstance(out, torch.Tensor):
+            fail(f"{who} returns {_kind(out)} as {what} on {where}; it should be a tensor.")
+        if type(out) not in (torch.Tensor, nn.Parameter):
+            fail(
+                f"{who} returns a {type(out).__name__} as {what} on {where}; return a plain "
+                "torch.Tensor."
+            )
+    _check_order(ctx, outputs, spec, ref, where)
+    for name, out, expected in zip(names, outputs, ref.outputs, strict=True):
+        what = "the loss" if name == names[0] else f"`{name}`"
+        if expected.numel() == 1 and out.numel() != 1:
+            fail(
+                f"{who} returns {what} with shape {shape_str(out)} on {where}; it should be a "
+                "single number (a 0-dim tensor): the criterion already averages over all "
+                "elements, don't keep a per-element or per-image loss."
+            )
+        if expected.numel() != 1 and tuple(out.shape) != tuple(expected.shape):
+            fail(
+                f"{who} returns {what} with shape {shape_str(out)} on {where}; expected "
+                f"{shape_str(expected)}."
+            )
+        if out.device != expected.device:
+            fail(
+                f"{who} returns {what} on {out.device}, but the inputs are on "
+                f"{expected.device}: create new tensors on the inputs' device."
+            )
+        if out.dtype != expected.dtype:
+            fail(
+                f"{who} returns {what} as {out.dtype}, the inputs are {expected.dtype}: keep "
+                "the inputs' dtype."
+            )
+    return outputs
+
+
+def _check_order(
+    ctx: CheckContext, outputs: tuple[Any, ...], spec: LossSpec, ref: _Result, where: str
+) -> None:
+    if len(outputs) < 2:
+        return
+
+    def matches(a: torch.Tensor, b: torch.Tensor) -> bool:
+        if b.numel() == 1:
+            return a.numel() == 1 and close(a, b)
+        return tensors_close(a, b)
+
+    if all(matches(o, r) for o, r in zip(outputs, ref.outputs, strict=True)):
+        return
+    for perm in itertools.permutations(range(len(outputs))):
+        if list(perm) == list(range(len(outputs))):
+            continue
+        if all(matches(outputs[p], r) for p, r in zip(perm, ref.outputs, strict=True)):
+            got = ", ".join(spec.outputs[perm.index(i)] for i in range(len(outputs)))
+            fail(
+                f"{ctx.who} returns its values in the wrong order on {where}: ({got}). Return "
+                f"({', '.join(spec.outputs)})."
+            )
+
+
+def _same_values(outputs: tuple[Any, ...], ref: tuple[Any, ...]) -> bool:
+    for o, r in zip(outputs, ref, strict=True):
+        if not isinstance(o, torch.Tensor) or not isinstance(r, torch.Tensor):
+            return False
+        if r.numel() == 1:
+            if o.numel() != 1 or not close(o, r):
+                return False
+        elif not tensors_close(o, r):
+            return False
+    return True
+
+
+def _same_grads(a: dict[str, list], b: dict[str, list]) -> bool:
+    return all(grads_close(a[k], b[k]) for k in b)
+
+
+def _diagnose(
+    ctx: CheckContext,
+    spec: LossSpec,
+    probe: Probe,
+    outputs: tuple[Any, ...],
+    grads: dict[str, list] | None,
+    where: str,
+    expected: _Result,
+) -> None:
+    params = dict(probe.build().params)
+    params.update(got=fmt(outputs[0]), expected=fmt(expected.outputs[0]))
+    wanted = "value" if grads is None else "grads"
+    for mistake in spec.mistakes:
+        if mistake.on != wanted:
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = _evaluate(
+                mistake.fn, probe.build(), len(spec.outputs), grads=wanted == "grads"
+            )
+        if result is None or not _same_values(outputs, result.outputs):
+            continue
+        if mistake.on == "grads" and not _same_grads(grads, result.grads):
+            continue
+        fail(f"{mistake.hint.format(**params)}\n(seen on {where})")
+
+
+def check_loss(ctx: CheckContext, candidate: Any, spec: LossSpec) -> None:
+    """Check a loss function against ``ctx.exercise.reference`` on every probe of ``spec``."""
+    who = ctx.who
+    reference = ctx.exercise.reference
+    candidate = substitute_globals(candidate, spec.helpers)
+    n = len(spec.outputs)
+    for i, probe in enumerate(spec.probes, 1):
+        where = f"input #{i} ({probe.label})"
+        ref = _evaluate(reference, probe.build(), n)
+        if ref is None:
+            raise RuntimeError(f"the reference fails on {where}")
+        data = probe.build()
+        effects = SideEffects(data.watched, data.nets)
+        raw = ctx.call(candidate, data.args, where)
+        watch = ctx.last_watch
+        if watch is not None and watch.optimizer_called:
+            fail(
+                f"{who} calls an optimizer's {watch.optimizer_called}() on {where}: a loss "
+                "function only computes the loss; the training loop steps the optimizer."
+            )
+        problems = effects.problems(who)
+        if watch is not None and watch.backward_called and not problems:
+            problems = [
+                f"{who} calls backward(): return the loss and let the training loop call "
+                "backward()."
+            ]
+        if problems:
+            fail(f"{problems[0]}\n(seen on {where})")
+        outputs = _validate(ctx, raw, spec, ref, where)
+
+        if not _same_values(outputs, ref.outputs):
+            _diagnose(ctx, spec, probe, outputs, None, where, ref)
+            _fail_values(ctx, spec, outputs, ref, where)
+
+        for name, out, expected in zip(spec.outputs, outputs, ref.outputs, strict=True):
+            if expected.requires_grad and not out.requires_grad and name not in spec.detached_ok:
+                if name == spec.outputs[0]:
+                    fail(
+                        f"{who} returns a loss that is not part of the autograd graph on {where} "
+                        "(.item(), .detach(), torch.tensor(...) or torch.no_grad() cut it): "
+                        "backward() on it would train nothing."
+                    )
+                fail(
+                    f"{who} returns `{name}` detached from the autograd graph on {where}: return "
+                    "it as computed; the cycle-consistency loss backpropagates through it."
+                )
+        # backward() runs the learner's graph (custom autograd functions included): it is run
+        # like the learner's code, watched and followed by a restore.
+        grads = ctx.call(_backprop, (outputs, data.nets), f"{where}, during backward()")
+        if not _same_grads(grads, ref.grads):
+            _diagnose(ctx, spec, probe, outputs, grads, where, ref)
+            _fail_grads(ctx, spec, grads, ref, where)
+
+
+def _fail_values(
+    ctx: CheckContext, spec: LossSpec, outputs: tuple[Any, ...], ref: _Result, where: str
+) -> None:
+    for name, out, expected in zip(spec.outputs, outputs, ref.outputs, strict=True):
+        if expected.numel() == 1:
+            if not close(out, expected):
+                what = "loss" if name == spec.outputs[0] else f"`{name}`"
+                fail(
+                    f"{ctx.who} returns the wrong {what} on {where}: expected {fmt(expected)}, "
+                    f"got {fmt(out)}. {spec.reminder}".rstrip()
+                )
+        elif not tensors_close(out, expected):
+            fail(
+                f"{ctx.who} returns the wrong `{name}` on {where}: its values differ from the "
+                f"expected ones. {spec.reminder}".rstrip()
+            )
+
+
+def _fail_grads(
+    ctx: CheckContext, spec: LossSpec, grads: dict[str, list], ref: _Result, where: str
+) -> None:
+    for name in ref.grads:
+        if grads_close(grads[name], ref.grads[name]):
+            continue
+        hints = spec.net_hints.get(name, {})
+        expected_norm, got_norm = grad_norm(ref.grads[name]), grad_norm(grads[name])
+        if expected_norm == 0:
+            fail(
+                f"{ctx.who} sends gradients into `{name}`, which this loss must not train "
+                f"(seen on {where}). {hints.get('none', '')}".rstrip()
+            )
+        if got_norm == 0:
+            fail(
+                f"No gradient reaches `{name}` through {ctx.who.replace('Your ', 'your ')} "
+                f"(seen on {where}): something is detached or computed under torch.no_grad(). "
+                f"{hints.get('some', '')}".rstrip()
+            )
+        fail(
+            f"{ctx.who} has the right value but the wrong gradients for `{name}` on {where}: "
+            "part of the computation is detached or uses a detached tensor. "
+            f"{hints.get('some', '')}".rstrip()
+        )

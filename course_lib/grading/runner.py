@@ -1,0 +1,191 @@
+"""Running the learner's code inside a check, and turning what goes wrong into messages."""
+
+from __future__ import annotations
+
+import inspect
+import types
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import torch
+
+from .integrity import CallWatch, learner_line
+from .registry import Exercise
+
+__all__ = ["CheckContext", "fail", "forbidden_codes", "substitute_globals"]
+
+
+def fail(message: str) -> None:
+    """Reject the answer with ``message``."""
+    raise AssertionError(message)
+
+
+def _code_of(obj: Any) -> types.CodeType | None:
+    obj = inspect.unwrap(obj) if callable(obj) else obj
+    if isinstance(obj, (staticmethod, classmethod)):
+        obj = obj.__func__
+    code = getattr(obj, "__code__", None)
+    return code if isinstance(code, types.CodeType) else None
+
+
+def _qualified(obj: Any) -> str:
+    return f"{obj.__module__}.{obj.__qualname__}"
+
+
+def forbidden_codes(exercise: Exercise) -> dict[types.CodeType, str]:
+    """Code objects whose execution means the learner's answer runs the reference."""
+    ref = exercise.reference
+    targets: list[Any] = []
+    if isinstance(ref, type):
+        for attr in ("forward", "query"):
+            if attr in vars(ref):
+                targets.append(vars(ref)[attr])
+    else:
+        targets.append(ref)
+    targets.extend(exercise.forbidden)
+    codes = {}
+    for t in targets:
+        code = _code_of(t)
+        if code is not None:
+            codes[code] = _qualified(t)
+    return codes
+
+
+def substitute_globals(fn: Any, replacements: Mapping[str, Any]) -> Any:
+    """``fn`` with the given global names bound to ``replacements`` (the reference helpers),
+    so that a composite exercise is graded independently of the learner's own helpers.
+
+    Only plain Python functions that use one of the names are rebuilt; anything else is
+    returned as it is.
+    """
+    if not isinstance(fn, types.FunctionType):
+        return fn
+    used = set()
+
+    def names_of(code: types.CodeType) -> None:
+        used.update(code.co_names)
+        for const in code.co_consts:
+            if isinstance(const, types.CodeType):
+                names_of(const)
+
+    names_of(fn.__code__)
+    present = {k: v for k, v in replacements.items() if k in used and k in fn.__globals__}
+    if not present:
+        return fn
+    new_globals = dict(fn.__globals__)
+    new_globals.update(present)
+    clone = types.FunctionType(
+        fn.__code__, new_globals, fn.__name__, fn.__defaults__, fn.__closure__
+    )
+    clone.__kwdefaults__ = fn.__kwdefaults__
+    clone.__dict__.update(fn.__dict__)
+    return clone
+
+
+_ERROR_HINTS: tuple[tuple[str, str], ...] = (
+    (
+        "same device",
+        "Create new tensors on the inputs' device: torch.ones_like(pred), or "
+        "torch.ones(shape, device=pred.device).",
+    ),
+    (
+        "not defined",
+        "Use only the function's arguments (and torch): names from elsewhere in the notebook "
+        "may not exist when it is checked.",
+    ),
+)
+
+
+class CheckContext:
+    """State of one ``check`` call: the exercise, the device, the seed and the restorer.
+
+    ``call`` runs the learner's code: it watches for the reference, reports an exception as a
+    learner-facing ``AssertionError`` naming the input, and restores the trusted originals
+    afterwards (in case the learner's code patched torch while it ran).
+    """
+
+    def __init__(
+        self,
+        exercise: Exercise,
+        device: torch.device,
+        seed: int,
+        restore: Callable[[], int],
+    ) -> None:
+        self.exercise = exercise
+        self.device = device
+        self.seed = seed
+        self.restore = restore
+        self.forbidden = forbidden_codes(exercise)
+        self.last_watch: CallWatch | None = None
+
+    @property
+    def who(self) -> str:
+        """``Your get_disc_loss`` / ``Your ContractingBlock``."""
+        return f"Your {self.exercise.short_name}"
+
+    def call(self, fn: Callable[..., Any], args: Iterable[Any] = (), where: str = "") -> Any:
+        """Run ``fn(*args)``, the learner's code; ``where`` describes the input for messages."""
+        watch = CallWatch(self.forbidden)
+        self.last_watch = watch
+        try:
+            with watch:
+                result = fn(*args)
+        except Exception as exc:  # the learner's error becomes the verdict
+            self.restore()
+            self.reject_reference(watch)
+            raise AssertionError(self.describe_error(exc, where)) from None
+        self.restore()
+        self.reject_reference(watch)
+        return result
+
+    def attempt(
+        self, fn: Callable[..., Any], args: Iterable[Any] = ()
+    ) -> tuple[Any, Exception | None]:
+        """Run ``fn(*args)`` where an exception is a possible right answer: returns
+        ``(result, None)`` or ``(None, exception)``; calling the reference still fails."""
+        watch = CallWatch(self.forbidden)
+        try:
+            with watch:
+                result = fn(*args)
+        except Exception as exc:
+            self.restore()
+            self.reject_reference(watch)
+            return None, exc
+        self.restore()
+        self.reject_reference(watch)
+        return result, None
+
+    def reject_reference(self, watch: CallWatch) -> None:
+        """Fail when the learner's code ran the reference or switched off the watch."""
+        if watch.tracer_removed:
+            fail(
+                f"{self.who} replaces the Python trace function (sys.settrace, or a debugger "
+                "started inside it) while it runs, which the check relies on: remove that and "
+                "run the check again."
+            )
+        if watch.reference_called:
+            fail(
+                f"{self.who} calls course_lib's own solution ({watch.reference_called}), "
+                "directly or through another function. Write the code yourself: the reference "
+                "is what your answer is compared with."
+            )
+
+    def describe_error(self, exc: BaseException, where: str) -> str:
+        """``Your get_disc_loss raised on input #2 (...): RuntimeError: ...`` plus the line."""
+        kind = type(exc).__name__
+        text = str(exc).strip().splitlines()
+        last = text[-1] if text else ""
+        if isinstance(exc, NotImplementedError):
+            return f"{self.who} is not written yet (it raises NotImplementedError)."
+        on = f" on {where}" if where else ""
+        message = (
+            f"{self.who} raised{on}: {kind}: {last}" if last else f"{self.who} raised{on}: {kind}"
+        )
+        line = learner_line(exc)
+        if line:
+            message += f"\n  in your line: {line}"
+        for fragment, hint in (*self.exercise.error_hints, *_ERROR_HINTS):
+            if fragment in str(exc):
+                message += f"\n{hint}"
+                break
+        return message
