@@ -1,0 +1,238 @@
+"""``gan-course``: the course's commands for learners, instructors and CI."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from course_lib.config import REPO_ROOT
+
+EXAMPLES = """\
+examples:
+  gan-course build                          datasets, every notebook in fast mode, figures, report
+  gan-course validate notebooks/01_cgan_basics.ipynb
+                                            run a notebook's checks, list what passes
+  gan-course release                        regenerate notebooks/ from solutions/
+  gan-course release --check                fail if notebooks/ is out of date (CI)
+  gan-course autograde submitted/           grade <student>/<assignment>/<notebook>.ipynb
+  gan-course autograde submitted/ --workers 8 --force --student alice
+  gan-course feedback                       feedback HTML for every graded submission
+"""
+
+
+def _positive(value: str) -> float:
+    number = float(value)
+    if number <= 0:
+        raise argparse.ArgumentTypeError("must be > 0")
+    return number
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``gan-course``."""
+    parser = argparse.ArgumentParser(
+        prog="gan-course",
+        description="Conditional GANs, Pix2Pix and CycleGAN course: build, check and grade.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser(
+        "build",
+        help="generate the datasets, run every solution notebook in fast mode, write outputs/",
+        description="The course's main job: generate the embedded datasets, run every notebook "
+        "of solutions/ in fast mode, save the executed notebooks and their figures to outputs/ "
+        "and write outputs/report.md. Exit status 1 when something failed.",
+    )
+    p.add_argument("--data", type=Path, default=None, help="dataset folder (default: data/)")
+    p.add_argument("--solutions", type=Path, default=REPO_ROOT / "solutions")
+    p.add_argument("--outputs", type=Path, default=REPO_ROOT / "outputs")
+    p.add_argument("--timeout", type=_positive, default=600, help="seconds per cell (default: 600)")
+
+    p = sub.add_parser(
+        "validate",
+        help="run one notebook's checks and list which exercises pass",
+        description="Run NOTEBOOK in a fresh kernel (fast mode) and report every exercise as the "
+        "autograder would score it. Exit status 0 only when all exercises pass.",
+    )
+    p.add_argument("notebook", type=Path)
+    p.add_argument(
+        "--timeout", type=_positive, default=None, help="seconds per cell (30; 3600 with --full)"
+    )
+    p.add_argument("--full", action="store_true", help="full settings instead of fast mode")
+
+    p = sub.add_parser(
+        "release",
+        help="regenerate the student notebooks in notebooks/ from solutions/",
+        description="Generate notebooks/<name>.ipynb from every solutions/<name>.ipynb with "
+        "nbgrader (solutions and hidden tests removed, outputs cleared, Colab badge, setup cell "
+        "and points filled in).",
+    )
+    p.add_argument(
+        "--check", action="store_true", help="only compare; exit 1 if notebooks/ is out of date"
+    )
+    p.add_argument("--solutions", type=Path, default=REPO_ROOT / "solutions")
+    p.add_argument("--notebooks", type=Path, default=REPO_ROOT / "notebooks")
+    p.add_argument(
+        "--course-dir",
+        type=Path,
+        default=REPO_ROOT,
+        help="nbgrader course directory that also gets source/<name>/ (default: the repository)",
+    )
+
+    p = sub.add_parser(
+        "autograde",
+        help="grade SUBMISSIONS/<student>/<assignment>/<notebook>.ipynb in parallel",
+        description="Autograde a class into the course gradebook and a CSV, one worker per CPU "
+        "core. Broken submissions are graded 0 with the reason and never stop the batch. A "
+        "re-run skips unchanged submissions already graded. Exit status 1 when some "
+        "submission could not be graded because of a grading error (not a student's mistake).",
+    )
+    p.add_argument("submissions", type=Path, help="folder of <student>/<assignment>/ folders")
+    p.add_argument("--course-dir", type=Path, default=REPO_ROOT, help="nbgrader course directory")
+    p.add_argument("--solutions", type=Path, default=None, help="default: solutions/")
+    p.add_argument("--csv", type=Path, default=None, help="default: autograded/grades.csv")
+    p.add_argument("--workers", type=int, default=None, help="default: one per CPU core")
+    p.add_argument("--force", action="store_true", help="grade again what was graded already")
+    p.add_argument("--cell-timeout", type=_positive, default=None, help="seconds per cell")
+    p.add_argument(
+        "--unit-timeout", type=_positive, default=900, help="seconds per submission (900)"
+    )
+    p.add_argument("--student", action="append", default=None, help="only this student")
+
+    p = sub.add_parser(
+        "feedback",
+        help="per-student feedback HTML without the hidden tests",
+        description="Write feedback/<student>/<assignment>/<notebook>.html for every autograded "
+        "submission. Failed checks and their messages are shown, hidden tests are not.",
+    )
+    p.add_argument("--course-dir", type=Path, default=REPO_ROOT)
+    p.add_argument("--student", action="append", default=None)
+    p.add_argument("--assignment", action="append", default=None)
+    return parser
+
+
+def _build(args: argparse.Namespace) -> int:
+    from course_lib.pipeline.execute import build, jupyter_hint
+
+    report = build(args.solutions, args.outputs, args.data, timeout=args.timeout)
+    print()
+    if report.failed:
+        print("FAILED: " + ", ".join(report.failed) + f" (see {report.report_path})")
+    print(f"Open the course in JupyterLab:  {jupyter_hint()}")
+    return 1 if report.failed else 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from course_lib.pipeline.notebook_tools import NotebookReadError
+    from course_lib.pipeline.settings import CELL_TIMEOUT
+    from course_lib.pipeline.validate import validate_command
+
+    timeout = args.timeout or (CELL_TIMEOUT if not args.full else 3600)
+    try:
+        return validate_command(args.notebook, timeout=timeout, fast=not args.full)
+    except NotebookReadError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _release(args: argparse.Namespace) -> int:
+    from course_lib.pipeline.release import ReleaseError, release
+
+    try:
+        result = release(
+            args.solutions,
+            args.notebooks,
+            check=args.check,
+            stage_into=None if args.check else args.course_dir,
+        )
+    except ReleaseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.check:
+        if result.up_to_date:
+            print(f"{args.notebooks} is up to date ({len(result.unchanged)} notebook(s))")
+            return 0
+        for path in result.written:
+            print(f"out of date: {path}")
+        for path in result.stale:
+            print(f"no source any more: {path}")
+        print("run `gan-course release` and commit notebooks/", file=sys.stderr)
+        return 1
+    for path in result.written:
+        print(f"wrote {path}")
+    for path in result.stale:
+        print(f"removed {path} (its source is gone)")
+    print(f"{len(result.written)} written, {len(result.unchanged)} unchanged")
+    return 0
+
+
+def _autograde(args: argparse.Namespace) -> int:
+    from course_lib.pipeline.autograde import AutogradeError, autograde
+    from course_lib.pipeline.release import SOLUTIONS_DIR, ReleaseError
+
+    try:
+        summary = autograde(
+            args.submissions,
+            course_dir=args.course_dir,
+            solutions_dir=args.solutions or SOLUTIONS_DIR,
+            csv_path=args.csv,
+            workers=args.workers,
+            force=args.force,
+            cell_timeout=args.cell_timeout,
+            unit_timeout=args.unit_timeout,
+            students=args.student,
+        )
+    except (AutogradeError, ReleaseError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: the grades merged so far are kept; run again to go on", file=sys.stderr)
+        return 130
+    graded = len(summary.records)
+    with_problems = [r for r in summary.records if r.problems]
+    print(
+        f"{graded} submission(s) graded in {summary.seconds:.1f} s, {len(summary.skipped)} "
+        f"skipped; {len(with_problems)} with problems"
+    )
+    print(f"gradebook: {summary.gradebook}\ngrades:    {summary.csv_path}")
+    if summary.errors:
+        names = ", ".join(f"{r.student}/{r.assignment}" for r in summary.errors)
+        print(f"grading errors (run again to retry): {names}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _feedback(args: argparse.Namespace) -> int:
+    from course_lib.pipeline.feedback import FeedbackError, generate_feedback
+
+    try:
+        result = generate_feedback(args.course_dir, args.student, args.assignment)
+    except FeedbackError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 1 if result.problems else 0
+
+
+COMMANDS = {
+    "build": _build,
+    "validate": _validate,
+    "release": _release,
+    "autograde": _autograde,
+    "feedback": _feedback,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``gan-course`` with ``argv`` (default: the command line); the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    return COMMANDS[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
