@@ -1,0 +1,88 @@
+"""Figures of lesson 03 (the L1 vs L2 ablation): outputs per objective, metric bars and colour
+histograms (the paper's figure 7, per RGB channel)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import torch
+
+__all__ = ["outputs_by_objective", "metric_bars", "colour_histograms"]
+
+_TARGET_STYLE = {"color": "black", "linestyle": "--", "linewidth": 2}
+
+
+def outputs_by_objective(
+    inputs: torch.Tensor,
+    outputs: Mapping[str, torch.Tensor],
+    targets: torch.Tensor,
+    n: int = 5,
+    title: str | None = None,
+):
+    """Columns of test examples; rows: the input, each objective's output, the target."""
+    from .pix2pix import image_rows
+
+    rows = [inputs, *outputs.values(), targets]
+    names = ["input", *outputs.keys(), "target"]
+    return image_rows(rows, names, n=n, title=title, size=1.7)
+
+
+def metric_bars(
+    rows: Mapping[str, Mapping[str, float]],
+    columns: Mapping[str, tuple[str, str, str]],
+    reference: str | None = "real photos",
+):
+    """One panel per metric, one bar per objective; the ``reference`` row (the real photos)
+    is drawn as a dashed line instead of a bar. Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    keys = [k for k in columns if any(k in row for row in rows.values())]
+    names = [name for name in rows if name != reference]
+    fig, axes = plt.subplots(1, len(keys), figsize=(3.3 * len(keys), 3.9), squeeze=False)
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for ax, key in zip(axes[0], keys):
+        heading, _, better = columns[key]
+        values = [rows[name].get(key, float("nan")) for name in names]
+        ax.bar(range(len(names)), values, color=colours[: len(names)])
+        if reference in rows and key in rows[reference]:
+            ax.axhline(rows[reference][key], **_TARGET_STYLE, label=reference)
+        ax.set_xticks(range(len(names)))
+        ax.set_xticklabels(names, rotation=45, ha="right")
+        ax.set_title(f"{heading}\n({better})", fontsize=13)
+    if reference in rows:
+        axes[0, 0].legend(loc="lower left", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def colour_histograms(
+    outputs: Mapping[str, torch.Tensor],
+    targets: torch.Tensor,
+    bins: int = 32,
+    channels: Sequence[str] = ("red", "green", "blue"),
+):
+    """Histograms (log scale) of each RGB channel's values over all pixels: every objective's
+    outputs against the real photos (dashed). Washed-out outputs pile up in the middle bins."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    edges = np.linspace(-1, 1, bins + 1)
+    centres = (edges[:-1] + edges[1:]) / 2
+    fig, axes = plt.subplots(1, len(channels), figsize=(4.6 * len(channels), 3.8), sharey=True)
+
+    def density(images: torch.Tensor, c: int) -> np.ndarray:
+        values = images[:, c].clamp(-1, 1).reshape(-1).numpy()
+        hist, _ = np.histogram(values, bins=edges)
+        return np.maximum(hist / max(1, hist.sum()), 1e-5)
+
+    for c, (ax, name) in enumerate(zip(axes, channels)):
+        for label, images in outputs.items():
+            ax.plot(centres, density(images, c), linewidth=2, label=label)
+        ax.plot(centres, density(targets, c), **_TARGET_STYLE, label="real photos")
+        ax.set_yscale("log")
+        ax.set_title(f"{name} channel")
+        ax.set_xlabel("value")
+    axes[0].set_ylabel("fraction of pixels")
+    axes[-1].legend(loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    fig.tight_layout()
+    return fig
