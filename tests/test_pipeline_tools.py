@@ -17,7 +17,12 @@ import course_fixture as cf  # noqa: E402
 from course_lib import config  # noqa: E402
 from course_lib.pipeline import cells  # noqa: E402
 from course_lib.pipeline import notebook_tools as nt
-from course_lib.pipeline.autograde import Record, csv_text, find_submissions  # noqa: E402
+from course_lib.pipeline.autograde import (  # noqa: E402
+    Record,
+    csv_text,
+    find_submissions,
+    threads_per_worker,
+)
 from course_lib.pipeline.feedback import leaked_lines  # noqa: E402
 from course_lib.pipeline.preprocessors import HideHiddenTests, LimitOutputSize  # noqa: E402
 from course_lib.pipeline.release import ReleaseError, lint_source, stage_notebook  # noqa: E402
@@ -224,3 +229,10 @@ def test_one_autograde_run_at_a_time_per_course(tmp_path):
     (tmp_path / "submitted").mkdir()
     with run_lock(tmp_path / "course"), pytest.raises(AutogradeError, match="another autograde"):
         autograde(tmp_path / "submitted", course_dir=tmp_path / "course", log=lambda _: None)
+
+
+def test_parallel_workers_share_the_cores_instead_of_oversubscribing_them():
+    assert threads_per_worker(1, cores=2) == 2
+    assert threads_per_worker(2, cores=2) == 1
+    assert threads_per_worker(3, cores=8) == 2
+    assert threads_per_worker(16, cores=2) == 1

@@ -266,6 +266,14 @@ def make_template(solutions_dir: Path, workdir: Path, config_file: Path | None) 
 
 
 # --------------------------------------------------------------------------- workers
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def threads_per_worker(n_workers: int, cores: int | None = None) -> int:
+    """CPU threads for each of ``n_workers`` grading kernels: an equal share of the cores."""
+    cores = cores or os.cpu_count() or 1
+    return max(1, cores // max(1, n_workers))
+
 
 
 class WorkerSlot:
@@ -278,8 +286,10 @@ class WorkerSlot:
         workdir: Path,
         config_file: Path | None,
         cell_timeout: float | None,
+        threads: int | None = None,
     ) -> None:
         self.index = index
+        self.threads = threads
         self.dir = workdir / f"worker-{index}"
         self.template = template
         self.config_file = config_file
@@ -301,9 +311,15 @@ class WorkerSlot:
             cmd += ["--config", str(self.config_file)]
         if self.cell_timeout is not None:
             cmd += ["--cell-timeout", str(self.cell_timeout)]
+        env = dict(os.environ)
+        if self.threads:
+            # workers share the cores: each kernel's torch gets its share of threads, so that
+            # parallel grading does not oversubscribe the CPU and push cells past the timeout
+            for key in THREAD_VARIABLES:
+                env.setdefault(key, str(self.threads))
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child process
         self.proc = subprocess.Popen(
-            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, bufsize=0
+            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, bufsize=0, env=env
         )
         log.close()
         self._buffer = b""
@@ -714,8 +730,10 @@ def _autograde(
         try:
             template = make_template(solutions_dir, workdir, config)
             slots: Queue[WorkerSlot] = Queue()
+            threads = threads_per_worker(n_workers)
             all_slots = [
-                WorkerSlot(i, template, workdir, config, cell_timeout) for i in range(n_workers)
+                WorkerSlot(i, template, workdir, config, cell_timeout, threads)
+                for i in range(n_workers)
             ]
             for slot in all_slots:
                 slots.put(slot)
