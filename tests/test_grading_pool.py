@@ -27,7 +27,7 @@ def test_documented_thresholds_and_bound() -> None:
 
 
 @pytest.mark.parametrize(
-    ("pool", "runs"), [(PoolOfficial, 200), (PoolTorchBuffer, 50)], ids=["random", "torch"]
+    ("pool", "runs"), [(PoolOfficial, 60), (PoolTorchBuffer, 15)], ids=["random", "torch"]
 )
 def test_correct_pools_pass_for_every_seed(pool, runs: int) -> None:
     for seed in range(runs):
