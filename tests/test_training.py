@@ -151,6 +151,39 @@ def test_cyclegan_step_order_and_pools(monkeypatch):
         model.translate(torch.zeros(1, 3, 32, 32), "sideways")
 
 
+def test_cyclegan_trains_with_given_losses_and_pool_in_the_same_order():
+    from course_lib.image_pool import ImagePool
+    from course_lib.losses import cyclegan as reference
+
+    calls = []
+
+    def gen_loss(*args, **kwargs):
+        calls.append("gen_loss")
+        return reference.get_gen_loss(*args, **kwargs)
+
+    def disc_loss(real, fake, disc, criterion):
+        calls.append("disc_loss")
+        assert not fake.requires_grad, "the discriminators must get detached fakes"
+        return reference.get_disc_loss(real, fake, disc, criterion)
+
+    class CountingPool(ImagePool):
+        def query(self, images):
+            calls.append("pool")
+            return super().query(images)
+
+    torch.manual_seed(0)
+    model = CycleGAN(
+        CycleGANConfig(**SMALL_CYC),
+        device="cpu",
+        gen_loss=gen_loss,
+        disc_loss=disc_loss,
+        pool=CountingPool,
+    )
+    model.train_step(_paired_batches(1)[0])
+    assert calls == ["gen_loss", "pool", "pool", "disc_loss", "disc_loss"]
+    assert isinstance(model.pool_A, CountingPool) and len(model.pool_B) == 2
+
+
 def test_cyclegan_one_optimizer_per_pair():
     model = CycleGAN(CycleGANConfig(**SMALL_CYC), device="cpu")
     gen_params = {id(p) for g in (model.gen_AB, model.gen_BA) for p in g.parameters()}

@@ -37,7 +37,7 @@ import torch.nn.functional as F
 
 from ..losses import cyclegan as reference_losses
 from ..training import CycleGAN, CycleGANConfig
-from ..training.common import History, set_requires_grad
+from ..training.common import History
 
 __all__ = [
     "CycleGANSettings",
@@ -329,9 +329,8 @@ class LossFunctionsCycleGAN(CycleGAN):
     :func:`make_gen_loss`, which skips terms of weight 0), ``disc_loss`` that of
     :func:`~course_lib.losses.cyclegan.get_disc_loss`, and ``pool`` is a class with
     ``pool(pool_size).query(images)`` (default :class:`course_lib.image_pool.ImagePool`), so a
-    learner's answers can train the model. The step is the official one: both generators with
-    the discriminators frozen, one Adam; then each discriminator on a real image and a pooled
-    fake, the two losses (each already the mean of its real and fake terms) summed, one Adam.
+    learner's answers can train the model. The step is the training loop's own, the official
+    one (:meth:`course_lib.training.CycleGAN.train_step`).
     """
 
     def __init__(
@@ -342,46 +341,9 @@ class LossFunctionsCycleGAN(CycleGAN):
         disc_loss: Callable[..., Any] | None = None,
         pool: type | None = None,
     ) -> None:
-        super().__init__(config, device)
-        self.gen_loss_fn = gen_loss or make_gen_loss()
-        self.disc_loss_fn = disc_loss or reference_losses.get_disc_loss
-        if pool is not None:
-            self.pool_A = pool(config.pool_size)
-            self.pool_B = pool(config.pool_size)
-
-    def train_step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
-        real_A, real_B = self.to_device(batch["A"]), self.to_device(batch["B"])
-        c = self.config
-        discs = [self.disc_A, self.disc_B]
-        set_requires_grad(discs, False)
-        self.opt_gen.zero_grad(set_to_none=True)
-        with self.amp.autocast():
-            loss_gen, fake_A, fake_B = self.gen_loss_fn(
-                real_A,
-                real_B,
-                self.gen_AB,
-                self.gen_BA,
-                self.disc_A,
-                self.disc_B,
-                self.adv_criterion,
-                self.identity_criterion,
-                self.cycle_criterion,
-                lambda_identity=c.lambda_identity,
-                lambda_cycle=c.lambda_cycle,
-            )
-        self.amp.backward_step(loss_gen, self.opt_gen, "gen")
-        set_requires_grad(discs, True)
-        self.opt_disc.zero_grad(set_to_none=True)
-        pooled_A, pooled_B = self.pool_A.query(fake_A.detach()), self.pool_B.query(fake_B.detach())
-        with self.amp.autocast():
-            loss_disc_A = self.disc_loss_fn(real_A, pooled_A, self.disc_A, self.adv_criterion)
-            loss_disc_B = self.disc_loss_fn(real_B, pooled_B, self.disc_B, self.adv_criterion)
-        self.amp.backward_step(loss_disc_A + loss_disc_B, self.opt_disc, "disc")
-        return {
-            "loss_G": loss_gen.item(),
-            "loss_D_A": loss_disc_A.item(),
-            "loss_D_B": loss_disc_B.item(),
-        }
+        super().__init__(
+            config, device, gen_loss=gen_loss or make_gen_loss(), disc_loss=disc_loss, pool=pool
+        )
 
 
 def make_cyclegan(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -50,6 +51,11 @@ class CycleGAN(GANTrainer):
     and one Adam for both generators; then each discriminator on a real image and a fake drawn
     through its image pool (:func:`course_lib.losses.cyclegan.get_disc_loss`, halved), one Adam
     for both discriminators.
+
+    The notebooks train it with the learner's own pieces: ``gen_loss`` (the signature of
+    :func:`course_lib.losses.cyclegan.get_gen_loss`), ``disc_loss`` (that of
+    :func:`course_lib.losses.cyclegan.get_disc_loss`) and ``pool`` (a class used as
+    ``pool(pool_size).query(images)``) replace the reference ones; the update order stays.
     """
 
     def __init__(
@@ -57,8 +63,14 @@ class CycleGAN(GANTrainer):
         config: CycleGANConfig | None = None,
         device: torch.device | str | None = None,
         amp: bool | None = None,
+        *,
+        gen_loss: Callable[..., Any] | None = None,
+        disc_loss: Callable[..., Any] | None = None,
+        pool: type | None = None,
     ) -> None:
         super().__init__(device, amp)
+        self.gen_loss_fn = gen_loss or losses.get_gen_loss
+        self.disc_loss_fn = disc_loss or losses.get_disc_loss
         self.config = c = config or CycleGANConfig()
         if c.lambda_identity > 0 and c.input_channels != c.output_channels:
             raise ValueError(
@@ -82,8 +94,9 @@ class CycleGAN(GANTrainer):
         self.adv_criterion = gan_criterion(c.gan_mode)
         self.cycle_criterion = nn.L1Loss()
         self.identity_criterion = nn.L1Loss()
-        self.pool_A = ImagePool(c.pool_size)
-        self.pool_B = ImagePool(c.pool_size)
+        pool = pool or ImagePool
+        self.pool_A = pool(c.pool_size)
+        self.pool_B = pool(c.pool_size)
         betas = (c.beta1, c.beta2)
         self.opt_gen = torch.optim.Adam(
             itertools.chain(self.gen_AB.parameters(), self.gen_BA.parameters()),
@@ -113,7 +126,7 @@ class CycleGAN(GANTrainer):
         set_requires_grad(discs, False)
         self.opt_gen.zero_grad(set_to_none=True)
         with self.amp.autocast():
-            loss_gen, fake_A, fake_B = losses.get_gen_loss(
+            loss_gen, fake_A, fake_B = self.gen_loss_fn(
                 real_A,
                 real_B,
                 self.gen_AB,
@@ -129,13 +142,12 @@ class CycleGAN(GANTrainer):
         self.amp.backward_step(loss_gen, self.opt_gen, "gen")
         set_requires_grad(discs, True)
         self.opt_disc.zero_grad(set_to_none=True)
+        # the pools store and return detached images: no gradient reaches the generators
+        pooled_A = self.pool_A.query(fake_A.detach())
+        pooled_B = self.pool_B.query(fake_B.detach())
         with self.amp.autocast():
-            loss_disc_A = losses.get_disc_loss(
-                real_A, self.pool_A.query(fake_A), self.disc_A, self.adv_criterion
-            )
-            loss_disc_B = losses.get_disc_loss(
-                real_B, self.pool_B.query(fake_B), self.disc_B, self.adv_criterion
-            )
+            loss_disc_A = self.disc_loss_fn(real_A, pooled_A, self.disc_A, self.adv_criterion)
+            loss_disc_B = self.disc_loss_fn(real_B, pooled_B, self.disc_B, self.adv_criterion)
         self.amp.backward_step(loss_disc_A + loss_disc_B, self.opt_disc, "disc")
         return {
             "loss_G": loss_gen.item(),
