@@ -23,7 +23,6 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
-from ..losses import cgan as reference_losses
 from ..training import ConditionalGAN, ConditionalGANConfig
 from ..training.common import History
 from .evaluators import TrainedJudge, predict_labels, train_classifier
@@ -144,32 +143,7 @@ class LossFunctionsCGAN(ConditionalGAN):
         gen_loss: Callable[..., torch.Tensor] | None = None,
         one_hot: Callable[[torch.Tensor, int], torch.Tensor] | None = None,
     ) -> None:
-        super().__init__(config, device)
-        self.disc_loss = disc_loss or reference_losses.get_disc_loss
-        self.gen_loss = gen_loss or reference_losses.get_gen_loss
-        self.one_hot_fn = one_hot or reference_losses.get_one_hot_labels
-
-    def _one_hot(self, labels: torch.Tensor) -> torch.Tensor:
-        if not self.config.conditional:
-            return torch.zeros(len(labels), 0, device=self.device)
-        return self.one_hot_fn(labels, self.config.n_classes)
-
-    def train_step(self, batch: tuple[torch.Tensor, torch.Tensor]) -> dict[str, float]:
-        images, labels = batch
-        real, labels = self.to_device(images), self.to_device(labels)
-        one_hot = self._one_hot(labels)
-        n, z_dim = len(real), self.config.z_dim
-        self.opt_disc.zero_grad(set_to_none=True)
-        with self.amp.autocast():
-            noise = torch.randn(n, z_dim, device=self.device)
-            loss_disc = self.disc_loss(self.gen, self.disc, real, one_hot, noise, self.criterion)
-        self.amp.backward_step(loss_disc, self.opt_disc, "disc")
-        self.opt_gen.zero_grad(set_to_none=True)
-        with self.amp.autocast():
-            noise = torch.randn(n, z_dim, device=self.device)
-            loss_gen = self.gen_loss(self.gen, self.disc, one_hot, noise, self.criterion)
-        self.amp.backward_step(loss_gen, self.opt_gen, "gen")
-        return {"loss_D": loss_disc.item(), "loss_G": loss_gen.item()}
+        super().__init__(config, device, disc_loss=disc_loss, gen_loss=gen_loss, one_hot=one_hot)
 
 
 def make_cgan(

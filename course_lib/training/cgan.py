@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -36,6 +37,10 @@ class ConditionalGAN(GANTrainer):
     ``train_step((images, labels))``: one D step on
     :func:`course_lib.losses.cgan.get_disc_loss`, then one G step on
     :func:`course_lib.losses.cgan.get_gen_loss`, with fresh noise for each.
+
+    The notebook trains it with the learner's own functions: ``disc_loss``, ``gen_loss`` and
+    ``one_hot`` (the signatures of the reference ``get_disc_loss``, ``get_gen_loss`` and
+    ``get_one_hot_labels``) replace the reference ones; the update order stays.
     """
 
     def __init__(
@@ -43,8 +48,15 @@ class ConditionalGAN(GANTrainer):
         config: ConditionalGANConfig | None = None,
         device: torch.device | str | None = None,
         amp: bool | None = None,
+        *,
+        disc_loss: Callable[..., torch.Tensor] | None = None,
+        gen_loss: Callable[..., torch.Tensor] | None = None,
+        one_hot: Callable[[torch.Tensor, int], torch.Tensor] | None = None,
     ) -> None:
         super().__init__(device, amp)
+        self.disc_loss_fn = disc_loss or losses.get_disc_loss
+        self.gen_loss_fn = gen_loss or losses.get_gen_loss
+        self.one_hot_fn = one_hot or losses.get_one_hot_labels
         self.config = c = config or ConditionalGANConfig()
         n_label = c.n_classes if c.conditional else 0
         gen_in, disc_in = c.z_dim + n_label, c.image_channels + n_label
@@ -63,7 +75,7 @@ class ConditionalGAN(GANTrainer):
     def _one_hot(self, labels: torch.Tensor) -> torch.Tensor:
         if not self.config.conditional:  # the baseline sees no label at all
             return torch.zeros(len(labels), 0, device=self.device)
-        return losses.get_one_hot_labels(labels, self.config.n_classes)
+        return self.one_hot_fn(labels, self.config.n_classes)
 
     def train_step(self, batch: tuple[torch.Tensor, torch.Tensor]) -> dict[str, float]:
         images, labels = batch
@@ -73,14 +85,12 @@ class ConditionalGAN(GANTrainer):
         self.opt_disc.zero_grad(set_to_none=True)
         with self.amp.autocast():
             noise = torch.randn(n, z_dim, device=self.device)
-            loss_disc = losses.get_disc_loss(
-                self.gen, self.disc, real, one_hot, noise, self.criterion
-            )
+            loss_disc = self.disc_loss_fn(self.gen, self.disc, real, one_hot, noise, self.criterion)
         self.amp.backward_step(loss_disc, self.opt_disc, "disc")
         self.opt_gen.zero_grad(set_to_none=True)
         with self.amp.autocast():
             noise = torch.randn(n, z_dim, device=self.device)
-            loss_gen = losses.get_gen_loss(self.gen, self.disc, one_hot, noise, self.criterion)
+            loss_gen = self.gen_loss_fn(self.gen, self.disc, one_hot, noise, self.criterion)
         self.amp.backward_step(loss_gen, self.opt_gen, "gen")
         return {"loss_D": loss_disc.item(), "loss_G": loss_gen.item()}
 
