@@ -17,6 +17,10 @@ The grading and validation kernels load it at start-up (``--IPKernelApp.extensio
   ``import course_lib.grading as g; g.check = lambda *a: None`` in an answer cell is undone before
   the test cell runs (the checks themselves also restore what they rely on).
 
+It also makes ``exit()`` and ``quit()`` print a note instead of shutting the kernel down: a
+shut-down scheduled after the cell would race with the next cell, and the grade would depend on
+the machine's load. (``os._exit`` still kills the kernel at once; the executor recovers.)
+
 The settings come from the environment of the kernel: ``GAN_COURSE_CELL_BUDGET`` (seconds,
 ``0`` disables the watchdog) and ``GAN_COURSE_MAX_OUTPUT`` (characters per cell).
 """
@@ -34,6 +38,7 @@ from typing import Any
 BUDGET_ENV = "GAN_COURSE_CELL_BUDGET"
 MAX_OUTPUT_ENV = "GAN_COURSE_MAX_OUTPUT"
 DEFAULT_MAX_OUTPUT = 100_000
+EXIT_IGNORED = "exit() / quit() is ignored while the notebook is graded: the kernel keeps running."
 #: Modules (and their submodules) restored before every cell.
 PROTECTED_PREFIXES = (
     "course_lib.grading",
@@ -224,6 +229,10 @@ def load_ipython_extension(ipython: Any) -> None:
             watchdog.disarm()
         snapshot.take_new()
 
+    def ask_exit(*_args: Any, **_kwargs: Any) -> None:
+        print(EXIT_IGNORED, file=sys.stderr)
+
+    ipython.ask_exit = ask_exit
     ipython.events.register("pre_run_cell", pre_run_cell)
     ipython.events.register("post_run_cell", post_run_cell)
     ipython._gan_course_guard = (watchdog, cap, snapshot)
