@@ -80,12 +80,18 @@ def _lock(path: Path):
 
 
 def ensure_embedded(name: str, root: Path | None = None, size: str = "default") -> Path:
-    """Generate the embedded dataset ``name`` under ``root`` if it is not there yet."""
+    """Generate the embedded dataset ``name`` under ``root`` if it is not there yet.
+
+    The small (fast-mode) sets live under ``root/small/``, apart from the default ones, so a
+    fast run (the autograder, CI) never regenerates a folder that a full run is reading.
+    """
     from .data import synthetic
 
     if name not in EMBEDDED:
         raise ValueError(f"unknown embedded dataset {name!r}; choose one of {EMBEDDED}")
     root = Path(root or DEFAULT_DATA_DIR)
+    if size != "default":
+        root = root / size
     make = {
         "digits": synthetic.make_digits,
         "facades": synthetic.make_facades,
