@@ -15,23 +15,12 @@ keep (embedded data only), and of the whole image's mean colour, which should ch
 from __future__ import annotations
 
 import argparse
-import tempfile
 from dataclasses import replace
-from pathlib import Path
 
 from course_lib.experiments import cyclegan as lesson04
 from course_lib.experiments import identity as lesson05
 from course_lib.notebook import ensure_embedded
 from course_lib.utils import get_device, seed_everything
-
-
-def embedded_data(fast: bool) -> Path:
-    """The embedded unpaired set; the small one (fast mode) lives in a temporary folder so that
-    it never replaces the full one in data/."""
-    if fast:
-        folder = Path(tempfile.gettempdir()) / "gan-course-small"
-        return ensure_embedded("unpaired", folder, "small")
-    return ensure_embedded("unpaired")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -56,10 +45,15 @@ def main(argv: list[str] | None = None) -> int:
     settings = lesson04.FAST if args.fast else lesson04.GPU if args.gpu else lesson04.CPU
     if args.iterations:
         settings = replace(settings, iterations=args.iterations)
-    root = args.data or embedded_data(args.fast)
+    root = args.data or ensure_embedded("unpaired", size="small" if args.fast else "default")
     print(f"data {root}, device {device}, seed {args.seed}\n{settings}")
     result = lesson05.run_experiment(
-        root, settings, device, args.seed, tuple(args.arms), checkpoint_dir=args.checkpoints,
+        root,
+        settings,
+        device,
+        args.seed,
+        tuple(args.arms),
+        checkpoint_dir=args.checkpoints,
         progress=False,
     )
     print(result.table())

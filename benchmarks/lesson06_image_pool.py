@@ -16,23 +16,12 @@ between real and fake scores; then each seed's values.
 from __future__ import annotations
 
 import argparse
-import tempfile
 from dataclasses import replace
-from pathlib import Path
 
 from course_lib.experiments import cyclegan as lesson04
 from course_lib.experiments import pool as lesson06
 from course_lib.notebook import ensure_embedded
 from course_lib.utils import get_device, seed_everything
-
-
-def embedded_data(fast: bool) -> Path:
-    """The embedded unpaired set; the small one (fast mode) lives in a temporary folder so that
-    it never replaces the full one in data/."""
-    if fast:
-        folder = Path(tempfile.gettempdir()) / "gan-course-small"
-        return ensure_embedded("unpaired", folder, "small")
-    return ensure_embedded("unpaired")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -55,21 +44,30 @@ def main(argv: list[str] | None = None) -> int:
     settings = lesson04.FAST if args.fast else lesson04.GPU if args.gpu else lesson04.CPU
     if args.iterations:
         settings = replace(settings, iterations=args.iterations)
-    root = args.data or embedded_data(args.fast)
+    root = args.data or ensure_embedded("unpaired", size="small" if args.fast else "default")
     print(f"data {root}, device {device}, seeds {args.seeds}\n{settings}")
     trace = lesson06.pool_trace(pool_size=50, n_images=1000)
-    print(f"ImagePool(50), 1000 single images: {trace.history_fraction():.1%} of the returns "
-          "once full come from the history")
+    print(
+        f"ImagePool(50), 1000 single images: {trace.history_fraction():.1%} of the returns "
+        "once full come from the history"
+    )
     result = lesson06.run_experiment(
-        root, settings, device, tuple(args.seeds), tuple(args.pool_sizes),
-        checkpoint_dir=args.checkpoints, progress=False,
+        root,
+        settings,
+        device,
+        tuple(args.seeds),
+        tuple(args.pool_sizes),
+        checkpoint_dir=args.checkpoints,
+        progress=False,
     )
     print(result.table())
     for size, runs in result.runs.items():
         for seed, run in zip(args.seeds, runs):
-            print(f"pool_size {size:>3}, seed {seed}: D loss std {run.loss_std:.4f}, "
-                  f"probe step {run.probe_step:.4f}, probe std {run.probe_std:.4f}, "
-                  f"real-fake gap {run.final_gap:.3f}")
+            print(
+                f"pool_size {size:>3}, seed {seed}: D loss std {run.loss_std:.4f}, "
+                f"probe step {run.probe_step:.4f}, probe std {run.probe_std:.4f}, "
+                f"real-fake gap {run.final_gap:.3f}"
+            )
     return 0
 
 
