@@ -61,6 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout", type=_positive, default=None, help="seconds per cell (30; 3600 with --full)"
     )
     p.add_argument("--full", action="store_true", help="full settings instead of fast mode")
+    p.add_argument(
+        "--sandbox",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="run the kernel in the grading sandbox: where it can (auto, the default), always "
+        "(on: refuse where bubblewrap is missing; for someone else's notebook) or never (off)",
+    )
 
     p = sub.add_parser(
         "release",
@@ -100,6 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--unit-timeout", type=_positive, default=900, help="seconds per submission (900)"
     )
     p.add_argument("--student", action="append", default=None, help="only this student")
+    p.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="run the kernels without the bubblewrap sandbox (only for trusted submissions; "
+        "every report line and CSV row then says 'not sandboxed')",
+    )
 
     p = sub.add_parser(
         "feedback",
@@ -126,13 +139,16 @@ def _build(args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     from course_lib.pipeline.notebook_tools import NotebookReadError
+    from course_lib.pipeline.sandbox import SandboxUnavailable
     from course_lib.pipeline.settings import CELL_TIMEOUT
     from course_lib.pipeline.validate import validate_command
 
     timeout = args.timeout or (CELL_TIMEOUT if not args.full else 3600)
     try:
-        return validate_command(args.notebook, timeout=timeout, fast=not args.full)
-    except NotebookReadError as exc:
+        return validate_command(
+            args.notebook, timeout=timeout, fast=not args.full, sandbox=args.sandbox
+        )
+    except (NotebookReadError, SandboxUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
@@ -183,6 +199,7 @@ def _autograde(args: argparse.Namespace) -> int:
             cell_timeout=args.cell_timeout,
             unit_timeout=args.unit_timeout,
             students=args.student,
+            sandbox=not args.no_sandbox,
         )
     except (AutogradeError, ReleaseError) as exc:
         print(f"error: {exc}", file=sys.stderr)

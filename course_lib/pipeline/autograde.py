@@ -63,7 +63,7 @@ REPORTS_DIR = ".reports"
 WORK_DIR = ".work"
 CSV_NAME = "grades.csv"
 FIXED_COLUMNS = ["student", "assignment", "notebook", "score", "max_score"]
-TAIL_COLUMNS = ["needs_manual_grade", "status", "problems"]
+TAIL_COLUMNS = ["needs_manual_grade", "status", "problems", "sandboxed", "review"]
 #: Seconds one submission may take in a worker before the worker is killed.
 UNIT_TIMEOUT = 900.0
 STARTUP_TIMEOUT = 180.0
@@ -115,6 +115,8 @@ class Record:
     seconds: float = 0.0
     digest: str = ""
     source_digest: str = ""
+    sandboxed: bool = True
+    review: list[str] = field(default_factory=list)
 
     def row(self, columns: list[str]) -> dict[str, str]:
         """The CSV row for ``columns`` (the fixed ones plus the exercises)."""
@@ -127,6 +129,8 @@ class Record:
             "needs_manual_grade": "yes" if self.needs_manual_grade else "no",
             "status": self.status,
             "problems": "; ".join(self.problems),
+            "sandboxed": "yes" if self.sandboxed else "not sandboxed",
+            "review": "; ".join(self.review),
         }
         for name in columns:
             if name in self.exercises:
@@ -275,7 +279,6 @@ def threads_per_worker(n_workers: int, cores: int | None = None) -> int:
     return max(1, cores // max(1, n_workers))
 
 
-
 class WorkerSlot:
     """One worker process with its own course directory; restarted after a crash or timeout."""
 
@@ -287,8 +290,10 @@ class WorkerSlot:
         config_file: Path | None,
         cell_timeout: float | None,
         threads: int | None = None,
+        sandbox: bool = True,
     ) -> None:
         self.index = index
+        self.sandbox = sandbox
         self.threads = threads
         self.dir = workdir / f"worker-{index}"
         self.template = template
@@ -311,6 +316,8 @@ class WorkerSlot:
             cmd += ["--config", str(self.config_file)]
         if self.cell_timeout is not None:
             cmd += ["--cell-timeout", str(self.cell_timeout)]
+        if not self.sandbox:
+            cmd += ["--no-sandbox"]
         env = dict(os.environ)
         if self.threads:
             # workers share the cores: each kernel's torch gets its share of threads, so that
@@ -428,6 +435,20 @@ class WorkerSlot:
 
 def _failed(sub: Submission, reason: str) -> dict[str, Any]:
     return {"success": False, "error": reason, "notebooks": {}, "crashed": True}
+
+
+def submission_review(course_dir: Path, sub: Submission) -> list[str]:
+    """Cells of ``sub`` that reach for the grading machinery (see :mod:`.review`)."""
+    from .review import review_flags
+
+    if sub.notebook_path is None:
+        return []
+    try:
+        nb = read_notebook(sub.notebook_path)
+        source = read_notebook(course_dir / "source" / sub.assignment / f"{sub.assignment}.ipynb")
+    except (NotebookReadError, OSError):
+        return []
+    return review_flags(nb, [c.source for c in source.cells if c.cell_type == "code"])
 
 
 # --------------------------------------------------------------------------- gradebook
@@ -607,9 +628,21 @@ def autograde(
     students: list[str] | None = None,
     config_file: str | Path | None = None,
     log: Callable[[str], None] = print,
+    sandbox: bool = True,
 ) -> AutogradeSummary:
-    """Grade every submission under ``submissions`` into ``course_dir``'s gradebook and a CSV."""
+    """Grade every submission under ``submissions`` into ``course_dir``'s gradebook and a CSV.
+
+    Every kernel runs in the grading sandbox (:mod:`course_lib.pipeline.sandbox`); where it
+    cannot run, the run is refused (:class:`AutogradeError`, one sentence saying how to install
+    it) unless ``sandbox=False``, and then every report line and CSV row says "not sandboxed".
+    """
     start = time.monotonic()
+    if sandbox:
+        from .sandbox import unavailable_reason
+
+        reason = unavailable_reason()
+        if reason:
+            raise AutogradeError(reason)
     ensure_tools_on_path()
     course_dir = Path(course_dir).resolve()
     course_dir.mkdir(parents=True, exist_ok=True)
@@ -620,7 +653,7 @@ def autograde(
     with run_lock(course_dir):
         return _autograde(
             folder, course_dir, solutions_dir, config, csv_file, workers, force,
-            cell_timeout, unit_timeout, students, log, start,
+            cell_timeout, unit_timeout, students, log, start, sandbox,
         )  # fmt: skip
 
 
@@ -653,6 +686,7 @@ def _autograde(
     students: list[str] | None,
     log: Callable[[str], None],
     start: float,
+    sandbox: bool = True,
 ) -> AutogradeSummary:
     """The run itself, under the course directory's lock (see :func:`autograde`)."""
     infos = prepare_course(course_dir, solutions_dir, config)
@@ -696,6 +730,8 @@ def _autograde(
         record.seconds = round(secs, 2)
         record.digest = sub.digest
         record.source_digest = info.digest
+        record.sandboxed = sandbox
+        record.review = submission_review(course_dir, sub)
         _write_atomic(
             report_path(course_dir, sub.student, sub.assignment), json.dumps(asdict(record))
         )
@@ -705,7 +741,10 @@ def _autograde(
             )
             writer.writerow(record.row(columns))
         records.append(record)
-        note = f" -- {'; '.join(problems)}" if problems else ""
+        note = "" if sandbox else " -- not sandboxed"
+        note += f" -- {'; '.join(problems)}" if problems else ""
+        if record.review:
+            note += f" -- review: {'; '.join(record.review)}"
         log(
             f"{sub.student} / {sub.assignment}: {fmt_points(record.score)}"
             f"/{fmt_points(record.max_score)} [{status}, {secs:.1f} s]{note}"
@@ -732,7 +771,7 @@ def _autograde(
             slots: Queue[WorkerSlot] = Queue()
             threads = threads_per_worker(n_workers)
             all_slots = [
-                WorkerSlot(i, template, workdir, config, cell_timeout, threads)
+                WorkerSlot(i, template, workdir, config, cell_timeout, threads, sandbox)
                 for i in range(n_workers)
             ]
             for slot in all_slots:
@@ -808,5 +847,6 @@ def refresh_records(
                 old.digest,
                 old.source_digest,
             )
+            fresh.sandboxed, fresh.review = old.sandboxed, old.review
             records.append(fresh)
     return records

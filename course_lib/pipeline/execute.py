@@ -51,18 +51,28 @@ def environment(**values: str | None) -> Iterator[None]:
 
 
 def run_notebook(
-    nb: NotebookNode, cwd: str | Path, timeout: float = CELL_TIMEOUT, fast: bool = True
+    nb: NotebookNode,
+    cwd: str | Path,
+    timeout: float = CELL_TIMEOUT,
+    fast: bool = True,
+    sandbox: bool = False,
 ) -> NotebookNode:
     """Execute ``nb`` in place in a fresh Python 3 kernel started in ``cwd``.
 
     Errors do not stop the run (every cell runs). The kernel has the course's guard: a cell
     running past ``timeout`` is stopped, one that cannot be stopped gets the kernel restarted, and
     huge outputs are cut. ``fast`` sets ``GAN_COURSE_FAST=1`` (training skipped or shortened).
+    ``sandbox`` starts the kernel in the grading sandbox (for notebooks written by someone else;
+    it then works on a private copy of ``cwd``); the course's own notebooks run without it.
     """
+    from traitlets.config import Config
+
     from .preprocessors import GuardedExecute
 
     ensure_tools_on_path()
-    executor = GuardedExecute(timeout=int(timeout), kernel_name="python3")
+    config = Config()
+    config.SandboxedKernelManager.sandbox = sandbox
+    executor = GuardedExecute(timeout=int(timeout), kernel_name="python3", config=config)
     with environment(GAN_COURSE_FAST="1" if fast else "0"):
         executor.preprocess(nb, {"metadata": {"path": str(cwd)}})
     return nb

@@ -169,7 +169,11 @@ class RestoreMissingCells(OverwriteCells):
 
 
 class GuardedExecute(Execute):
-    """nbgrader's ``Execute`` with a kernel-side watchdog and recovery from hung or dead kernels."""
+    """nbgrader's ``Execute`` with a kernel-side watchdog and recovery from hung or dead kernels.
+
+    Its kernels start in the grading sandbox (:class:`course_lib.pipeline.sandbox.
+    SandboxedKernelManager`) unless ``SandboxedKernelManager.sandbox`` is set to False.
+    """
 
     guard_margin = Float(
         5.0,
@@ -184,6 +188,13 @@ class GuardedExecute(Execute):
     max_restarts = Integer(
         3, help="Kernel restarts allowed per notebook before the remaining cells are skipped."
     ).tag(config=True)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # nbgrader's Execute would set its own AsyncKernelManager here
+        from .sandbox import SandboxedKernelManager
+
+        kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
+        super().__init__(*args, **kwargs)
 
     def _budget(self) -> float:
         timeout = self.timeout or 0

@@ -108,18 +108,44 @@ def _changed_readonly(nb: object) -> list[str]:
     return changed
 
 
+def sandbox_choice(sandbox: str) -> tuple[bool, str | None]:
+    """Whether to use the grading sandbox for ``sandbox`` = "auto", "on" or "off", and a warning.
+
+    "auto" uses it where it can run (and warns where it cannot), "on" requires it
+    (:class:`~course_lib.pipeline.sandbox.SandboxUnavailable` where it cannot run).
+    """
+    from .sandbox import SandboxUnavailable, unavailable_reason
+
+    if sandbox not in ("auto", "on", "off"):
+        raise ValueError(f"sandbox must be 'auto', 'on' or 'off', not {sandbox!r}")
+    if sandbox == "off":
+        return False, None
+    reason = unavailable_reason()
+    if reason and sandbox == "on":
+        raise SandboxUnavailable(reason)
+    if reason:
+        return False, f"not sandboxed: {reason}"
+    return True, None
+
+
 def validate(
-    path: str | Path, timeout: float = CELL_TIMEOUT, fast: bool = True
+    path: str | Path, timeout: float = CELL_TIMEOUT, fast: bool = True, sandbox: str = "auto"
 ) -> ValidationReport:
-    """Run the notebook at ``path`` and report its exercises (see the module docstring)."""
+    """Run the notebook at ``path`` and report its exercises (see the module docstring).
+
+    The kernel runs in the grading sandbox where it can (``sandbox``: see :func:`sandbox_choice`).
+    """
     path = Path(path).resolve()
     nb = read_notebook(path)
+    use_sandbox, note = sandbox_choice(sandbox)
     warnings = [
         f"read-only cell {name} was changed; the autograder runs the original"
         for name in _changed_readonly(nb)
     ]
+    if note:
+        warnings.append(note)
     hidden = any(has_hidden_tests(c.source) for c in nb.cells if is_test(c))
-    run_notebook(nb, path.parent, timeout=timeout, fast=fast)
+    run_notebook(nb, path.parent, timeout=timeout, fast=fast, sandbox=use_sandbox)
     by_id = {grade_id(c): c for c in nb.cells if grade_id(c)}
     results: list[ExerciseResult] = []
     for ex in exercises(nb):
@@ -165,8 +191,9 @@ def validate_command(
     timeout: float = CELL_TIMEOUT,
     fast: bool = True,
     log: Callable[[str], None] = print,
+    sandbox: str = "auto",
 ) -> int:
     """Validate and print; the exit status (0 when every exercise passes)."""
-    report = validate(path, timeout=timeout, fast=fast)
+    report = validate(path, timeout=timeout, fast=fast, sandbox=sandbox)
     log(report.text())
     return 0 if report.ok else 1

@@ -48,8 +48,27 @@ def _short(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+#: (what an error says, the limit it shows was reached) for errors of exhausted resources.
+EXHAUSTED = (
+    (("MemoryError", "can't allocate memory", "Cannot allocate memory"), "ran out of memory"),
+    (("Resource temporarily unavailable", "can't start new thread"), "hit the process limit"),
+    (("No space left on device", "File too large", "Disk quota"), "filled its disk"),
+    (("Too many open files",), "hit the open-file limit"),
+)
+
+
+def exhausted(ename: str, evalue: str) -> str | None:
+    """Which sandbox limit an error shows was reached (None for other errors)."""
+    text = f"{ename}: {evalue}"
+    for needles, what in EXHAUSTED:
+        if any(needle in text for needle in needles):
+            return what
+    return None
+
+
 def notebook_incidents(autograded: Any, answer_ids: set[str]) -> list[str]:
-    """Problems visible in an autograded notebook: stopped cells, errors in answers, floods."""
+    """Problems visible in an autograded notebook: stopped cells, errors in answers, floods,
+    exhausted limits (memory, processes, disk), dead kernels."""
     problems: list[str] = []
     for i, cell in enumerate(autograded.cells):
         if cell.cell_type != "code":
@@ -57,7 +76,10 @@ def notebook_incidents(autograded: Any, answer_ids: set[str]) -> list[str]:
         where = _where(cell, i)
         for out in error_outputs(cell):
             ename = str(out.get("ename", ""))
-            if ename in STOPPED:
+            limit = exhausted(ename, str(out.get("evalue", "")))
+            if limit:
+                problems.append(f"{where}: {limit} ({ename}); graded on what ran")
+            elif ename in STOPPED:
                 problems.append(f"{where}: {_short(out.get('evalue', ''))}")
             elif grade_id(cell) in answer_ids and ename != "NotImplementedError":
                 problems.append(f"{where}: {ename}: {_short(out.get('evalue', ''))}")
@@ -177,8 +199,10 @@ def grade(
     return outcome
 
 
-def serve(course_dir: Path, config_file: str | None, cell_timeout: float | None) -> int:
-    """Answer jobs from stdin until it closes."""
+def serve(
+    course_dir: Path, config_file: str | None, cell_timeout: float | None, sandbox: bool = True
+) -> int:
+    """Answer jobs from stdin until it closes (kernels in the sandbox unless ``sandbox=False``)."""
     protocol = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # whatever else writes to stdout (kernels, libraries) goes to stderr
     sys.stdout = sys.stderr
@@ -187,6 +211,8 @@ def serve(course_dir: Path, config_file: str | None, cell_timeout: float | None)
     from nbgrader.coursedir import CourseDirectory
 
     config = load_config(course_dir, config_file, cell_timeout)
+    if not sandbox:
+        config.SandboxedKernelManager.sandbox = False
     coursedir = CourseDirectory(config=config)
     db_url = coursedir.db_url
     course_id = coursedir.course_id
@@ -220,8 +246,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--course-dir", required=True, type=Path)
     parser.add_argument("--config", default=None)
     parser.add_argument("--cell-timeout", type=float, default=None)
+    parser.add_argument("--no-sandbox", action="store_true", help="kernels without the sandbox")
     args = parser.parse_args(argv)
-    return serve(args.course_dir.resolve(), args.config, args.cell_timeout)
+    return serve(args.course_dir.resolve(), args.config, args.cell_timeout, not args.no_sandbox)
 
 
 if __name__ == "__main__":
