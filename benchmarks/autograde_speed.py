@@ -2,7 +2,9 @@
 
 (a) Seconds for ``gan-course autograde`` to grade one student's whole course (every notebook of
     ``solutions/``, answered with the solutions) with 2 workers: the fast-mode budget is 60 s on
-    2 CPU cores. End to end: gradebook set-up, worker start, kernels, merge, CSV.
+    2 CPU cores. End to end: gradebook set-up, worker start, kernels, merge, CSV. With and
+    without the grading sandbox, runs interleaved (sandboxed, not, sandboxed, ...), medians and
+    their ratio (the sandbox may add at most 10%).
 (b) Wall time for 16 submissions of the first notebook: plain ``nbgrader autograde`` (one process,
     serial, same config), ``gan-course autograde --workers 1`` and ``--workers N`` (N = CPU
     cores), and the speed-ups.
@@ -68,10 +70,17 @@ def write_submissions(folder: Path, notebooks: dict[str, nt.NotebookNode], stude
     return folder
 
 
-def timed_autograde(submitted: Path, solutions: Path, course: Path, workers: int) -> float:
+def timed_autograde(
+    submitted: Path, solutions: Path, course: Path, workers: int, sandbox: bool = True
+) -> float:
     start = time.monotonic()
     summary = autograde(
-        submitted, course_dir=course, solutions_dir=solutions, workers=workers, log=lambda _: None
+        submitted,
+        course_dir=course,
+        solutions_dir=solutions,
+        workers=workers,
+        log=lambda _: None,
+        sandbox=sandbox,
     )
     seconds = time.monotonic() - start
     bad = [r for r in summary.records if r.status != "graded" or r.problems]
@@ -130,6 +139,9 @@ def main() -> None:
     parser.add_argument("--submissions", type=int, default=16)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--skip-plain", action="store_true", help="skip plain nbgrader")
+    parser.add_argument(
+        "--repeats", type=int, default=2, help="(a): runs with and without the sandbox each"
+    )
     args = parser.parse_args()
     ensure_tools_on_path()
 
@@ -153,13 +165,29 @@ def main() -> None:
             f"nbgrader {nbgrader.__version__}; notebooks from {label}: {', '.join(notebooks)}"
         )
 
+        import statistics
+
+        from course_lib.pipeline.sandbox import unavailable_reason
+
         one = write_submissions(tmp_path / "one", notebooks, 1)
-        seconds = timed_autograde(one, solutions, tmp_path / "course-one", workers=2)
-        verdict = "within" if seconds <= 60 else "OVER"
-        print(
-            f"(a) one student's whole course ({len(notebooks)} notebook(s)), 2 workers: "
-            f"{seconds:.1f} s ({verdict} the 60 s budget)"
-        )
+        sides = [True, False] if unavailable_reason() is None else [False]
+        times: dict[bool, list[float]] = {side: [] for side in sides}
+        for i in range(args.repeats):
+            for side in sides:
+                course = tmp_path / f"course-one-{side}-{i}"
+                times[side].append(timed_autograde(one, solutions, course, 2, sandbox=side))
+        print(f"(a) one student's whole course ({len(notebooks)} notebook(s)), 2 workers:")
+        for side in sides:
+            median = statistics.median(times[side])
+            runs = ", ".join(f"{t:.1f}" for t in times[side])
+            verdict = "within" if median <= 60 else "OVER"
+            name = "sandboxed    " if side else "not sandboxed"
+            print(f"    {name}  median {median:5.1f} s ({verdict} the 60 s budget; runs {runs})")
+        if len(sides) == 2:
+            ratio = statistics.median(times[True]) / statistics.median(times[False])
+            print(f"    sandbox cost: {ratio:.3f}x ({(ratio - 1) * 100:+.1f}%)")
+        else:
+            print(f"    (no sandbox here: {unavailable_reason()})")
 
         many = write_submissions(tmp_path / "many", {first: notebooks[first]}, args.submissions)
         print(

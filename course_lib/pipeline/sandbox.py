@@ -76,7 +76,13 @@ INSTALL_HINT = (
     "install bubblewrap) on a Linux machine with user namespaces enabled, or pass --no-sandbox "
     "to grade without it (not safe for untrusted submissions)"
 )
+#: The kernel's user id inside the sandbox of an unprivileged grader (a user namespace maps it to
+#: the grader's own user).
 SANDBOX_UID = 1000
+#: A grader running as root gives each kernel a host user id of its own, from this one up (no
+#: user namespace: mapped to root, a kernel would own root's files and escape the process limit,
+#: which the kernel never applies to root).
+HOST_UID_BASE = 200_000
 MIB = 1024 * 1024
 
 
@@ -149,13 +155,30 @@ def require_sandbox() -> None:
         raise SandboxUnavailable(reason)
 
 
+def _privileged() -> bool:
+    return os.geteuid() == 0
+
+
+def kernel_uid() -> int:
+    """The host user id of this grader's kernels (see :data:`HOST_UID_BASE`); one per grading
+    process, so parallel workers do not share a process limit."""
+    return HOST_UID_BASE + os.getpid() % 100_000 if _privileged() else os.getuid()
+
+
 def _namespace_args() -> list[str]:
+    common = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts"]
+    common += ["--unshare-cgroup-try", "--hostname", "grading", "--die-with-parent"]
+    if _privileged():
+        # no user namespace; the first process keeps only what it needs to hand the kernel its
+        # own user id (sandbox_init), then drops to it and so loses these too
+        caps = ["--cap-drop", "ALL"]
+        for cap in ("CAP_SETUID", "CAP_SETGID", "CAP_CHOWN"):
+            caps += ["--cap-add", cap]
+        return [*common, *caps]
     return [
-        "--unshare-all",  # user, ipc, pid, net, uts, cgroup
+        *common,
         "--unshare-user",
         "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
-        "--hostname", "grading",
-        "--die-with-parent",
         "--cap-drop", "ALL",
         "--disable-userns",
     ]  # fmt: skip
@@ -170,9 +193,10 @@ def _package_dir() -> Path:
 def readonly_paths(data_dir: str | Path | None = None) -> list[Path]:
     """Host folders a kernel sees read-only (besides ``/usr``): Python, packages, course_lib, data.
 
-    Every ``sys.path`` folder of this interpreter is included, except that a folder holding the
-    ``course_lib`` package (a checkout's root, which also holds ``solutions/``) contributes only
-    the package itself.
+    Besides the installation's prefixes, only ``sys.path`` folders that are package folders
+    (``site-packages``, ``dist-packages``) are included: a folder such as the current directory
+    or a checkout's root (which holds ``solutions/``) is not, and of a checkout only the
+    ``course_lib`` package itself is.
     """
     package = _package_dir()
     paths: list[Path] = [package]
@@ -180,12 +204,10 @@ def readonly_paths(data_dir: str | Path | None = None) -> list[Path]:
         paths.append(Path(prefix).resolve())
     paths.append(Path(sys.executable).resolve().parent)
     for entry in sys.path:
-        if not entry or not os.path.isdir(entry):
-            continue
-        folder = Path(entry).resolve()
-        if (folder / "course_lib" / "__init__.py").is_file() or folder == package.parent:
-            continue
-        paths.append(folder)
+        if entry and os.path.isdir(entry):
+            folder = Path(entry).resolve()
+            if folder.name in ("site-packages", "dist-packages"):
+                paths.append(folder)
     if data_dir is not None and Path(data_dir).is_dir():
         paths.append(Path(data_dir).resolve())
     return _outermost(p for p in paths if not str(p).startswith("/usr/"))
@@ -232,7 +254,15 @@ def _identity_files(rundir: Path) -> tuple[Path, Path]:
         encoding="utf-8",
     )
     group.write_text(f"student:x:{SANDBOX_UID}:\nnogroup:x:65534:\n", encoding="utf-8")
+    for path in (passwd, group):
+        path.chmod(0o644)
     return passwd, group
+
+
+def prepare_rundir(rundir: str | Path) -> None:
+    """Make ``rundir`` (the kernel's sockets) writable for the kernel's host user."""
+    if _privileged():
+        os.chown(rundir, kernel_uid(), kernel_uid())
 
 
 def bwrap_command(
@@ -254,6 +284,7 @@ def bwrap_command(
     if bwrap is None:
         raise SandboxUnavailable(unavailable_reason() or "no bwrap on PATH")
     rundir = Path(rundir)
+    prepare_rundir(rundir)
     passwd, group = _identity_files(rundir)
     args = [bwrap, *_namespace_args()]
     args += ["--ro-bind", "/usr", "/usr"]
@@ -266,7 +297,11 @@ def bwrap_command(
     for name in ETC_FILES:
         args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
     args += ["--ro-bind", str(passwd), "/etc/passwd", "--ro-bind", str(group), "/etc/group"]
-    for path in readonly_paths(data_dir if data_dir is not None else DEFAULT_DATA_DIR):
+    bound = readonly_paths(data_dir if data_dir is not None else DEFAULT_DATA_DIR)
+    parents = sorted({str(q) for p in [*bound, rundir] for q in p.parents if str(q) != "/"})
+    for parent in parents:  # traversable by the kernel's user (bwrap would make them 0700)
+        args += ["--perms", "0755", "--dir", parent]
+    for path in bound:
         args += ["--ro-bind", str(path), str(path)]
     args += ["--proc", "/proc", "--dev", "/dev"]
     for device in sorted(Path("/dev").glob("nvidia*")):  # a GPU grader keeps its GPU
@@ -280,9 +315,11 @@ def bwrap_command(
         args += ["--setenv", key, value]
     args += ["--chdir", TMP_DIR, "--"]
     init = Path(__file__).with_name("sandbox_init.py")
-    limits_json = json.dumps(limits.for_init())
-    return [*args, sys.executable, "-I", str(init), limits_json, SOURCE_DIR, WORK_DIR, "--",
-            *command]  # fmt: skip
+    settings = limits.for_init()
+    if _privileged():
+        settings["uid"] = kernel_uid()
+    return [*args, sys.executable, "-I", str(init), json.dumps(settings), SOURCE_DIR, WORK_DIR,
+            "--", *command]  # fmt: skip
 
 
 def prepare_data(data_dir: str | Path | None = None, size: str = "small") -> None:
@@ -356,6 +393,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         launch["env"] = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
         launch["cwd"] = self._rundir
         wrapped = bwrap_command(cmd, self._workdir, self._rundir, env, self.limits)
+        if _privileged():  # the connection file (mode 0600) must be the kernel user's to read
+            os.chown(self.connection_file, kernel_uid(), kernel_uid())
         return wrapped, launch
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:

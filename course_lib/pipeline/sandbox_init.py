@@ -2,17 +2,18 @@
 
 :mod:`course_lib.pipeline.sandbox` runs it as bubblewrap's command::
 
-    python -I sandbox_init.py LIMITS_JSON SOURCE_DIR WORK_DIR -- KERNEL_COMMAND...
+    python -I sandbox_init.py SETTINGS_JSON SOURCE_DIR WORK_DIR -- KERNEL_COMMAND...
 
-It sets the resource limits of ``LIMITS_JSON`` on itself (they are inherited by the kernel and by
+It sets the resource limits of ``SETTINGS_JSON`` on itself (they are inherited by the kernel and by
 everything the kernel starts), copies the files of the submission's working folder ``SOURCE_DIR``
 (bound read-only) into ``WORK_DIR`` (a private, size-limited tmpfs), changes into it and replaces
-itself with the kernel. It imports nothing but the standard library, and runs with ``-I`` so that
-no environment variable or user site directory changes what it does.
+itself with the kernel; where the grader runs as root, it first hands the working folder and
+``/tmp`` to the kernel's own user id (``"uid"`` in the settings) and drops to it. It imports
+nothing but the standard library, and runs with ``-I`` so that no environment variable or user
+site directory changes what it does.
 
-The process limit is set here, inside the sandbox's user namespace, and not by the grader: the
-kernel counts processes per user and namespace, so set here it counts only the sandbox's own
-processes and threads.
+The process limit is set here, inside the sandbox, and not by the grader: Linux counts processes
+per user (and user namespace), so it counts only the kernel user's processes and threads.
 """
 
 from __future__ import annotations
@@ -62,13 +63,32 @@ def copy_working_folder(source: str, work: str) -> None:
             )
 
 
+def become(uid: int, folders: list[str]) -> None:
+    """Give ``folders`` (and what is in them) to ``uid``, then drop to that user for good.
+
+    Used where the grader runs as root: the sandbox then has no user namespace, and this process
+    holds just the capabilities to do this; changing to an unprivileged user clears them.
+    """
+    for folder in folders:
+        for top, dirs, files in os.walk(folder):
+            for name in [top, *(os.path.join(top, n) for n in dirs + files)]:
+                os.lchown(name, uid, uid)
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+    if os.geteuid() != uid or os.getegid() != uid:
+        sys.exit("sandbox: could not change to the kernel's user")
+
+
 def main(argv: list[str]) -> None:
-    """``LIMITS_JSON SOURCE_DIR WORK_DIR -- COMMAND...``: see the module docstring."""
+    """``SETTINGS_JSON SOURCE_DIR WORK_DIR -- COMMAND...``: see the module docstring."""
     if len(argv) < 5 or argv[3] != "--":
-        sys.exit("usage: sandbox_init.py LIMITS_JSON SOURCE_DIR WORK_DIR -- COMMAND...")
-    limits, source, work, command = json.loads(argv[0]), argv[1], argv[2], argv[4:]
+        sys.exit("usage: sandbox_init.py SETTINGS_JSON SOURCE_DIR WORK_DIR -- COMMAND...")
+    settings, source, work, command = json.loads(argv[0]), argv[1], argv[2], argv[4:]
     copy_working_folder(source, work)
-    apply_limits(limits)
+    apply_limits(settings)
+    if settings.get("uid") is not None:
+        become(int(settings["uid"]), [work, "/tmp"])
     os.chdir(work)
     os.execv(command[0], command)
 
