@@ -52,7 +52,7 @@ def _default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def _make_check(restore, tainted, get, clean_state, context_type):
+def _make_check(restore, tainted, get, clean_state, context_type, helpers_of, substitute):
     # The restorer and the helpers are bound in this closure so that patching the package's
     # globals from a notebook cannot change what ``check`` runs.
     def check(
@@ -80,6 +80,7 @@ def _make_check(restore, tainted, get, clean_state, context_type):
         dev = torch.device(device) if device is not None else _default_device()
         with clean_state(dev):
             _reject_reference_itself(exercise, candidate)
+            candidate = substitute(candidate, helpers_of(exercise))
             ctx = context_type(exercise, dev, int(seed) + (_HIDDEN_SEED if hidden else 0), restore)
             try:
                 exercise.checker(candidate, ctx)
@@ -111,7 +112,15 @@ def _reject_reference_itself(exercise: Exercise, candidate: Any) -> None:
         )
 
 
-from .runner import CheckContext  # noqa: E402
+from .runner import CheckContext, substitute_globals  # noqa: E402
 
 _restore, _tainted = integrity.capture([registry.REGISTRY])
-check = _make_check(_restore, tuple(_tainted), registry.get, integrity.clean_state, CheckContext)
+check = _make_check(
+    _restore,
+    tuple(_tainted),
+    registry.get,
+    integrity.clean_state,
+    CheckContext,
+    registry.helpers_of,
+    substitute_globals,
+)

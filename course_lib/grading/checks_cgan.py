@@ -13,7 +13,15 @@ from torch import nn
 
 from ..losses import cgan as ref
 from ..models import ConditionalDiscriminator, ConditionalGenerator
-from .losscheck import LossSpec, Mistake, Probe, ProbeData, check_loss
+from .losscheck import (
+    GEN_ONCE,
+    SEPARATE_BATCHES,
+    LossSpec,
+    Mistake,
+    Probe,
+    ProbeData,
+    check_loss,
+)
 from .probes import (
     MockVectorDiscriminator,
     MockVectorGenerator,
@@ -507,6 +515,8 @@ def check_get_disc_loss(candidate: Any, ctx: CheckContext) -> None:
             "ones), the discriminator reading each image stacked with the label channels."
         ),
         helpers=_HELPERS,
+        max_calls={"gen": (1, GEN_ONCE)},
+        batch_of={"disc": ("real", SEPARATE_BATCHES)},
         net_hints={
             "gen": {"none": "Detach the generated images (fake.detach()) first."},
             "disc": {"some": "Only the generated image should be detached."},
@@ -555,6 +565,7 @@ def check_get_gen_loss(candidate: Any, ctx: CheckContext) -> None:
             "channels), ones)."
         ),
         helpers=_HELPERS,
+        max_calls={"gen": (1, GEN_ONCE)},
         net_hints={
             "gen": {
                 "some": "Don't detach the generated images here: this loss trains the generator."

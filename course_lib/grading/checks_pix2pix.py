@@ -19,7 +19,15 @@ from ..models import (
     UNetGenerator,
     receptive_field_of,
 )
-from .losscheck import LossSpec, Mistake, Probe, ProbeData, check_loss
+from .losscheck import (
+    GEN_ONCE,
+    SEPARATE_BATCHES,
+    LossSpec,
+    Mistake,
+    Probe,
+    ProbeData,
+    check_loss,
+)
 from .modulecheck import ForwardMistake, ModuleCase, ModuleSpec, check_module
 from .probes import (
     MockImageGenerator,
@@ -530,6 +538,12 @@ def check_receptive_field(candidate: Any, ctx: CheckContext) -> None:
             fail(f"{ctx.who} returns None on {where}: did you forget `return`?")
         if not isinstance(value, numbers.Real) or isinstance(value, bool):
             fail(f"{ctx.who} returns {out!r} on {where}; return a whole number of pixels.")
+        if not isinstance(value, numbers.Integral):
+            fail(
+                f"{ctx.who} returns {out!r} on {where}, a {type(out).__name__}: a receptive "
+                "field is a whole number of pixels, return an int (use // rather than /, or "
+                "int(...))."
+            )
         if value == expected:
             continue
         for mistake, hint in _RF_MISTAKES:
@@ -762,6 +776,7 @@ def check_get_gen_loss(candidate: Any, ctx: CheckContext) -> None:
             "The loss is adv_criterion(disc(fake, condition), ones) + lambda_recon * "
             "recon_criterion(real, fake), with fake = gen(condition)."
         ),
+        max_calls={"gen": (1, GEN_ONCE)},
         net_hints={
             "gen": {"some": "This loss trains the generator: don't detach fake."},
         },
@@ -865,6 +880,8 @@ def check_get_disc_loss(candidate: Any, ctx: CheckContext) -> None:
             "The loss is (adv_criterion(disc(fake.detach(), condition), zeros) + "
             "adv_criterion(disc(real, condition), ones)) / 2, with fake = gen(condition)."
         ),
+        max_calls={"gen": (1, GEN_ONCE)},
+        batch_of={"disc": ("real", SEPARATE_BATCHES)},
         net_hints={
             "gen": {"none": "Detach the generated image (fake.detach()) first."},
             "disc": {"some": "Only the generated image should be detached."},

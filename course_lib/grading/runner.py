@@ -53,7 +53,9 @@ def forbidden_codes(exercise: Exercise) -> dict[types.CodeType, str]:
 
 def substitute_globals(fn: Any, replacements: Mapping[str, Any]) -> Any:
     """``fn`` with the given global names bound to ``replacements`` (the reference helpers),
-    so that a composite exercise is graded independently of the learner's own helpers.
+    so that a composite exercise is graded independently of the learner's own helpers:
+    whether the learner's helper is wrong or was never defined (its cell failed or was
+    stopped), the composite sees the reference.
 
     Only plain Python functions that use one of the names are rebuilt; anything else is
     returned as it is.
@@ -69,7 +71,7 @@ def substitute_globals(fn: Any, replacements: Mapping[str, Any]) -> Any:
                 names_of(const)
 
     names_of(fn.__code__)
-    present = {k: v for k, v in replacements.items() if k in used and k in fn.__globals__}
+    present = {k: v for k, v in replacements.items() if k in used}
     if not present:
         return fn
     new_globals = dict(fn.__globals__)
