@@ -9,15 +9,16 @@ from typing import Any
 
 import torch
 
+from .display import CheckFailed
 from .integrity import CallWatch, learner_line
 from .registry import Exercise
 
-__all__ = ["CheckContext", "fail", "forbidden_codes", "substitute_globals"]
+__all__ = ["CheckContext", "CheckFailed", "fail", "forbidden_codes", "substitute_globals"]
 
 
 def fail(message: str) -> None:
-    """Reject the answer with ``message``."""
-    raise AssertionError(message)
+    """Reject the answer with ``message`` (a :class:`CheckFailed`, an ``AssertionError``)."""
+    raise CheckFailed(message)
 
 
 def _code_of(obj: Any) -> types.CodeType | None:
@@ -87,8 +88,9 @@ def substitute_globals(fn: Any, replacements: Mapping[str, Any]) -> Any:
 _ERROR_HINTS: tuple[tuple[str, str], ...] = (
     (
         "same device",
-        "Create new tensors on the inputs' device: torch.ones_like(pred), or "
-        "torch.ones(shape, device=pred.device).",
+        "A tensor you create inside the function (a target, a kernel) must take the input's "
+        "dtype and device: build it from the input (the *_like functions) or pass "
+        "dtype= and device= from the input.",
     ),
     (
         "not defined",
@@ -135,7 +137,7 @@ class CheckContext:
         except Exception as exc:  # the learner's error becomes the verdict
             self.restore()
             self.reject_reference(watch)
-            raise AssertionError(self.describe_error(exc, where)) from None
+            raise CheckFailed(self.describe_error(exc, where)) from None
         self.restore()
         self.reject_reference(watch)
         return result
