@@ -142,7 +142,7 @@ def check_per_pixel_l1(candidate: Any, ctx: CheckContext) -> None:
         (
             lambda o, t: (o - t).mean(),
             "Your per_pixel_l1 forgets the absolute value: positive "
-            "and negative differences cancel out. Use (output - target).abs().mean().",
+            "and negative differences cancel out. Average the absolute differences.",
         ),
         (
             lambda o, t: ((o - t) / 2).abs().mean(),
@@ -150,7 +150,13 @@ def check_per_pixel_l1(candidate: Any, ctx: CheckContext) -> None:
             "units the images come in.",
         ),
     ]
-    _check_metric(ctx, candidate, cases, mistakes, "It is (output - target).abs().mean().")
+    _check_metric(
+        ctx,
+        candidate,
+        cases,
+        mistakes,
+        "It is the mean of the absolute differences over every pixel of the batch.",
+    )
 
 
 # --------------------------------------------------------------------------- high frequencies
@@ -288,13 +294,13 @@ def check_sharpness_ratio(candidate: Any, ctx: CheckContext) -> None:
     mistakes: list[MetricMistake] = [
         (
             lambda o, t: hf(t) / hf(o),
-            "Your sharpness_ratio is upside down: "
-            "high_frequency_energy(outputs) / high_frequency_energy(targets).",
+            "Your sharpness_ratio is upside down: divide the energy of the outputs by that of "
+            "the targets.",
         ),
         (
             lambda o, t: hf(o) - hf(t),
-            "Your sharpness_ratio subtracts the energies: divide "
-            "them, high_frequency_energy(outputs) / high_frequency_energy(targets).",
+            "Your sharpness_ratio subtracts the energies: divide the energy of the outputs "
+            "by that of the targets.",
         ),
         (
             per_image,
@@ -311,7 +317,7 @@ def check_sharpness_ratio(candidate: Any, ctx: CheckContext) -> None:
         candidate,
         cases,
         mistakes,
-        "It is high_frequency_energy(outputs) / high_frequency_energy(targets).",
+        "It is the high-frequency energy of the outputs divided by that of the targets.",
     )
 
 

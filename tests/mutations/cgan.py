@@ -360,3 +360,21 @@ def gen_loss_generates_twice(gen, disc, one_hot_labels, noise, criterion):
     maps = _maps(one_hot_labels.float(), fake)
     pred = disc(torch.cat([fake, maps], 1))
     return criterion(pred, torch.ones_like(pred))
+
+
+@mutant("cgan.get_disc_loss", "with ones", "target is zeros")
+def disc_loss_ones_for_both(gen, disc, real, one_hot_labels, noise, criterion):
+    fake = gen(torch.cat([noise, one_hot_labels.float()], 1))
+    maps = _maps(one_hot_labels.float(), real)
+    fake_pred = disc(torch.cat([fake.detach(), maps], 1))
+    real_pred = disc(torch.cat([real, maps], 1))
+    return (criterion(fake_pred, torch.ones_like(fake_pred))
+            + criterion(real_pred, torch.ones_like(real_pred))) / 2  # fmt: skip
+
+
+@mutant("cgan.get_gen_loss", "noise.shape or one_hot_labels.shape")
+def gen_loss_fixed_size(gen, disc, one_hot_labels, noise, criterion):
+    fake = gen(torch.cat([noise, one_hot_labels.float()], 1))
+    maps = one_hot_labels.float()[:, :, None, None].expand(-1, -1, 5, 5)
+    pred = disc(torch.cat([fake, maps], 1))
+    return criterion(pred, torch.ones_like(pred))

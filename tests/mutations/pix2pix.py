@@ -597,3 +597,11 @@ def disc_loss_one_batch(gen, disc, real, condition, adv_criterion):
     fake_loss = adv_criterion(pred[:n], torch.zeros_like(pred[:n]))
     real_loss = adv_criterion(pred[n:], torch.ones_like(pred[n:]))
     return (fake_loss + real_loss) / 2
+
+
+@mutant("pix2pix.get_disc_loss", "with ones", "target is zeros")
+def disc_loss_ones_for_both(gen, disc, real, condition, adv_criterion):
+    fake_pred = disc(gen(condition).detach(), condition)
+    real_pred = disc(real, condition)
+    return (adv_criterion(fake_pred, torch.ones_like(fake_pred))
+            + adv_criterion(real_pred, torch.ones_like(real_pred))) / 2  # fmt: skip
