@@ -15,6 +15,8 @@ examples:
                                             run a notebook's checks, list what passes
   gan-course release                        regenerate notebooks/ from solutions/
   gan-course release --check                fail if notebooks/ is out of date (CI)
+  gan-course release --repo-url URL         stamp a fork's address (and --branch B) into the
+                                            Colab badges and setup cells
   gan-course autograde submitted/           grade <student>/<assignment>/<notebook>.ipynb
   gan-course autograde submitted/ --workers 8 --force --student alice
   gan-course feedback                       feedback HTML for every graded submission
@@ -78,6 +80,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--check", action="store_true", help="only compare; exit 1 if notebooks/ is out of date"
+    )
+    p.add_argument(
+        "--repo-url",
+        default=None,
+        metavar="URL",
+        help="GitHub repository the Colab badges and setup cells point to (a fork's address; "
+        "default: course_lib/config.py's REPO_URL)",
+    )
+    p.add_argument(
+        "--branch",
+        default=None,
+        help="branch of --repo-url to open and install from (default: REPO_BRANCH)",
     )
     p.add_argument("--solutions", type=Path, default=REPO_ROOT / "solutions")
     p.add_argument("--notebooks", type=Path, default=REPO_ROOT / "notebooks")
@@ -154,14 +168,21 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _release(args: argparse.Namespace) -> int:
+    from course_lib.config import Repository
     from course_lib.pipeline.release import ReleaseError, release
 
+    try:
+        repo = Repository.checked(args.repo_url, args.branch)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     try:
         result = release(
             args.solutions,
             args.notebooks,
             check=args.check,
             stage_into=None if args.check else args.course_dir,
+            repo=repo,
         )
     except ReleaseError as exc:
         print(f"error: {exc}", file=sys.stderr)

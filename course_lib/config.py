@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 #: The public repository of the course. The release command writes it into every notebook's
@@ -13,7 +15,6 @@ REPO_BRANCH = "main"
 
 #: Root of the repository when course_lib is used from a checkout (editable install).
 REPO_ROOT = Path(__file__).resolve().parent.parent
-
 
 
 def _default_data_dir() -> Path:
@@ -42,12 +43,53 @@ def fast_mode() -> bool:
     return bool(os.environ.get("NBGRADER_EXECUTION"))
 
 
-def colab_url(notebook_path: str) -> str:
+@dataclass(frozen=True)
+class Repository:
+    """Where the Colab badge opens the notebooks and the setup cell installs course_lib from.
+
+    The defaults are :data:`REPO_URL` and :data:`REPO_BRANCH`; an instructor who publishes a
+    fork stamps its own address with ``gan-course release --repo-url URL [--branch B]``.
+    """
+
+    url: str = REPO_URL
+    branch: str = REPO_BRANCH
+
+    @classmethod
+    def checked(cls, url: str | None = None, branch: str | None = None) -> Repository:
+        """A repository from user input; ``ValueError`` naming the problem when the address is
+        not a GitHub repository (Colab opens notebooks from GitHub only) or the branch name is
+        not one git accepts."""
+        url = REPO_URL if url is None else url.strip().removesuffix("/").removesuffix(".git")
+        branch = REPO_BRANCH if branch is None else branch.strip()
+        if not _GITHUB_RE.fullmatch(url):
+            raise ValueError(
+                f"--repo-url must be a GitHub repository address such as "
+                f"https://github.com/OWNER/NAME (Colab opens notebooks from GitHub only), got "
+                f"{url!r}"
+            )
+        if not _BRANCH_RE.fullmatch(branch) or ".." in branch or branch.endswith((".", "/")):
+            raise ValueError(f"--branch must be a git branch name such as main, got {branch!r}")
+        return cls(url, branch)
+
+    def colab_url(self, notebook_path: str) -> str:
+        """The "Open in Colab" address of a notebook given relative to the repository root."""
+        slug = self.url.removeprefix("https://github.com/")
+        return f"https://colab.research.google.com/github/{slug}/blob/{self.branch}/{notebook_path}"
+
+    def pip_spec(self) -> str:
+        """The ``pip install`` argument that installs course_lib from the repository (Colab)."""
+        return f"git+{self.url}@{self.branch}"
+
+
+_GITHUB_RE = re.compile(r"https://github\.com/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
+_BRANCH_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./-]*")
+
+
+def colab_url(notebook_path: str, repo: Repository | None = None) -> str:
     """The "Open in Colab" address of a notebook given relative to the repository root."""
-    slug = REPO_URL.removeprefix("https://github.com/")
-    return f"https://colab.research.google.com/github/{slug}/blob/{REPO_BRANCH}/{notebook_path}"
+    return (repo or Repository()).colab_url(notebook_path)
 
 
-def pip_spec() -> str:
+def pip_spec(repo: Repository | None = None) -> str:
     """The ``pip install`` argument that installs course_lib from the repository (Colab)."""
-    return f"git+{REPO_URL}@{REPO_BRANCH}"
+    return (repo or Repository()).pip_spec()

@@ -73,8 +73,9 @@ def test_domain_names_and_checkpoint_path(tmp_path):
 # --------------------------------------------------------------------------- losses and model
 def _nets(seed=0):
     torch.manual_seed(seed)
-    model = CycleGAN(CycleGANConfig(gen_channels=4, n_blocks=1, disc_channels=4, disc_layers=2),
-                     "cpu")
+    model = CycleGAN(
+        CycleGANConfig(gen_channels=4, n_blocks=1, disc_channels=4, disc_layers=2), "cpu"
+    )
     return model
 
 
@@ -83,8 +84,18 @@ def test_make_gen_loss_matches_reference(lambdas):
     model = _nets()
     g = torch.Generator().manual_seed(1)
     a, b = torch.rand(2, 3, 16, 16, generator=g) * 2 - 1, torch.rand(2, 3, 16, 16, generator=g)
-    args = (a, b, model.gen_AB, model.gen_BA, model.disc_A, model.disc_B, nn.MSELoss(),
-            nn.L1Loss(), nn.L1Loss(), *lambdas)
+    args = (
+        a,
+        b,
+        model.gen_AB,
+        model.gen_BA,
+        model.disc_A,
+        model.disc_B,
+        nn.MSELoss(),
+        nn.L1Loss(),
+        nn.L1Loss(),
+        *lambdas,
+    )
     ours = lesson04.make_gen_loss()(*args)
     expected = ref.get_gen_loss(*args)
     for x, y in zip(ours, expected):
@@ -92,14 +103,22 @@ def test_make_gen_loss_matches_reference(lambdas):
 
 
 def test_loss_functions_cyclegan_matches_trainer():
-    config = CycleGANConfig(gen_channels=4, n_blocks=1, disc_channels=4, disc_layers=2,
-                            lambda_identity=5.0, pool_size=2)
+    config = CycleGANConfig(
+        gen_channels=4, n_blocks=1, disc_channels=4, disc_layers=2, lambda_identity=5.0, pool_size=2
+    )
     g = torch.Generator().manual_seed(0)
-    batches = [{"A": torch.rand(2, 3, 16, 16, generator=g) * 2 - 1,
-                "B": torch.rand(2, 3, 16, 16, generator=g) * 2 - 1} for _ in range(3)]
+    batches = [
+        {
+            "A": torch.rand(2, 3, 16, 16, generator=g) * 2 - 1,
+            "B": torch.rand(2, 3, 16, 16, generator=g) * 2 - 1,
+        }
+        for _ in range(3)
+    ]
     logs = []
-    for cls, kwargs in ((CycleGAN, {}), (lesson04.LossFunctionsCycleGAN,
-                                         {"gen_loss": ref.get_gen_loss, "pool": ImagePool})):
+    for cls, kwargs in (
+        (CycleGAN, {}),
+        (lesson04.LossFunctionsCycleGAN, {"gen_loss": ref.get_gen_loss, "pool": ImagePool}),
+    ):
         torch.manual_seed(0)
         random.seed(0)
         model = cls(config, "cpu", **kwargs)
@@ -109,8 +128,9 @@ def test_loss_functions_cyclegan_matches_trainer():
 
 
 def test_make_cyclegan_settings():
-    model = lesson04.make_cyclegan(TINY, "cpu", lambda_cycle=0, lambda_identity=0.1,
-                                   pool_size=0, seed=1)
+    model = lesson04.make_cyclegan(
+        TINY, "cpu", lambda_cycle=0, lambda_identity=0.1, pool_size=0, seed=1
+    )
     assert model.config.gen_channels == TINY.gen_channels
     assert model.config.lambda_cycle == 0 and model.config.lambda_identity == 0.1
     assert model.pool_A.pool_size == 0
@@ -138,8 +158,15 @@ def test_identification_accuracy():
 def test_rgb_to_lab_known_values():
     rgb = torch.tensor([[1.0, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 1], [0.5, 0.5, 0.5]])
     lab = lesson05.rgb_to_lab(rgb.t().reshape(3, 5, 1), value_range=(0, 1)).reshape(3, 5).t()
-    expected = torch.tensor([[53.24, 80.09, 67.20], [87.73, -86.18, 83.18],
-                             [32.30, 79.19, -107.86], [100.0, 0, 0], [53.39, 0, 0]])
+    expected = torch.tensor(
+        [
+            [53.24, 80.09, 67.20],
+            [87.73, -86.18, 83.18],
+            [32.30, 79.19, -107.86],
+            [100.0, 0, 0],
+            [53.39, 0, 0],
+        ]
+    )
     torch.testing.assert_close(lab, expected, atol=0.02, rtol=0)
     # the networks' range [-1, 1] by default, batches too
     batch = torch.full((2, 3, 4, 4), 1.0)
@@ -178,9 +205,13 @@ def test_pool_trace_reference_pool():
 
 def test_instability_measures():
     history = {"loss_D_A": [0.2] * 10 + [0.1, 0.3] * 5, "loss_D_B": [0.2] * 20}
-    records = {"iteration": [0, 10, 20], "D_A real": [1.0, 0.0, 1.0],
-               "D_A fake": [0.0, 0.0, 0.0], "D_B real": [0.5, 0.5, 0.5],
-               "D_B fake": [0.5, 0.5, 0.5]}
+    records = {
+        "iteration": [0, 10, 20],
+        "D_A real": [1.0, 0.0, 1.0],
+        "D_A fake": [0.0, 0.0, 0.0],
+        "D_B real": [0.5, 0.5, 0.5],
+        "D_B fake": [0.5, 0.5, 0.5],
+    }
     m = lesson06.instability(history, records)
     assert m.loss_std == pytest.approx(0.05)
     assert m.probe_step == pytest.approx(0.25)
@@ -190,8 +221,10 @@ def test_instability_measures():
 def test_combine_callbacks():
     calls = []
     model = type("M", (), {"iteration": 0})()
-    callback = lesson06.combine_callbacks((lambda m: calls.append(("a", m.iteration)), 2),
-                                          (lambda m: calls.append(("b", m.iteration)), 3))
+    callback = lesson06.combine_callbacks(
+        (lambda m: calls.append(("a", m.iteration)), 2),
+        (lambda m: calls.append(("b", m.iteration)), 3),
+    )
     for i in range(1, 7):
         model.iteration = i
         callback(model)
@@ -234,8 +267,7 @@ def test_lesson05_experiment_and_figures(root):
 
 
 def test_lesson06_experiment_and_figures(root):
-    result = lesson06.run_experiment(root, TINY, "cpu", seeds=(0, 1), probe_every=2,
-                                     progress=False)
+    result = lesson06.run_experiment(root, TINY, "cpu", seeds=(0, 1), probe_every=2, progress=False)
     assert set(result.runs) == {0, 50} and len(result.runs[50]) == 2
     records = result.records[0][0]
     assert records["iteration"] == [0.0, 2.0, 4.0, 6.0]
@@ -257,7 +289,9 @@ def test_loader_crops(root):
     found = any(
         torch.equal(crop, img[:, t : t + 16, s : s + 16])
         or torch.equal(crop, img[:, t : t + 16, s : s + 16].flip(-1))
-        for img in full for t in range(17) for s in range(17)
+        for img in full
+        for t in range(17)
+        for s in range(17)
     )
     assert found
     assert lesson04.CPU.crop_size < lesson04.CPU.image_size

@@ -170,7 +170,7 @@ def test_patches_made_before_import_are_refused():
     "make",
     [
         lambda ref: ref,
-        lambda ref: (lambda *args: ref(*args)),
+        lambda ref: lambda *args: ref(*args),
         lambda ref: functools.partial(ref),
         lambda ref: functools.wraps(ref)(lambda *args: ref(*args) + 0),
     ],
@@ -218,7 +218,7 @@ def test_device_errors_get_a_hint():
     def wrong_device(labels, n_classes):
         raise RuntimeError("Expected all tensors to be on the same device, but found cuda:0")
 
-    with pytest.raises(AssertionError, match="inputs' device"):
+    with pytest.raises(AssertionError, match="input's dtype and device"):
         check("cgan.get_one_hot_labels", wrong_device)
 
 

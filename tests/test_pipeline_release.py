@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -107,3 +109,67 @@ def test_the_repository_notebooks_are_up_to_date_with_the_solutions():
 def test_sources_use_placeholders_not_the_repository_url():
     for path in list_sources(SOLUTIONS_DIR):
         assert config.REPO_URL not in path.read_text(), f"{path.name}: use {{{{COLAB_URL}}}}"
+
+
+FORK = "https://github.com/an-instructor/gan-course-fork"
+
+
+def test_release_stamps_a_forks_address_given_on_the_command_line(tmp_path, capsys):
+    solutions, notebooks = tmp_path / "solutions", tmp_path / "notebooks"
+    cf.write_fixture_solutions(solutions)
+    common = ["--solutions", str(solutions), "--notebooks", str(notebooks)]
+    stamp = ["--repo-url", FORK + ".git", "--branch", "spring"]
+    assert main(["release", *common, *stamp, "--course-dir", str(tmp_path / "course")]) == 0
+    nb = nt.read_notebook(notebooks / f"{cf.NAME}.ipynb")
+    header, setup = nb.cells[0], nb.cells[1]
+    assert f"/github/an-instructor/gan-course-fork/blob/spring/notebooks/{cf.NAME}.ipynb" in (
+        header.source
+    )
+    assert f"git+{FORK}@spring" in setup.source
+    assert config.REPO_URL not in json.dumps(nb)
+    assert main(["release", "--check", *common, *stamp]) == 0
+    assert main(["release", "--check", *common]) == 1  # the default address differs
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize(
+    ("options", "problem"),
+    [
+        (["--repo-url", "https://gitlab.com/a/b"], "GitHub repository address"),
+        (["--repo-url", "https://github.com/only-owner"], "GitHub repository address"),
+        (["--branch", "bad..name"], "git branch name"),
+    ],
+)
+def test_a_bad_repository_address_is_refused_in_one_line(tmp_path, capsys, options, problem):
+    args = ["release", "--solutions", str(tmp_path), "--notebooks", str(tmp_path / "nb")]
+    assert main([*args, *options]) == 2
+    err = capsys.readouterr().err.strip()
+    assert problem in err and len(err.splitlines()) == 1
+
+
+def _run_setup_install(monkeypatch, returncode: int, stderr: str) -> None:
+    """Run the setup cell's Colab install as Colab would, with pip's result replaced."""
+    calls = []
+
+    def fake_run(cmd, **kwargs):
+        calls.append(cmd)
+        return subprocess.CompletedProcess(cmd, returncode, "", stderr)
+
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    monkeypatch.setattr(subprocess, "run", fake_run)
+    code = "import sys\n# " + nt.colab_install_code(config.Repository.checked(FORK, "spring"))
+    try:
+        exec(compile(code, "setup", "exec"), {})
+    finally:
+        assert calls and calls[0][-1] == f"git+{FORK}@spring"
+
+
+def test_colab_install_failure_is_one_sentence_for_the_learner(monkeypatch):
+    _run_setup_install(monkeypatch, 0, "")
+    with pytest.raises(SystemExit) as info:
+        _run_setup_install(monkeypatch, 1, "fatal: repository 'x' not found\nERROR: ...")
+    message = str(info.value)
+    assert FORK in message and "ask your instructor" in message
+    assert "Traceback" not in message and "\n" not in message
+    with pytest.raises(SystemExit, match="cannot reach the internet"):
+        _run_setup_install(monkeypatch, 1, "fatal: Could not resolve host: github.com")

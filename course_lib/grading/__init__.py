@@ -1,7 +1,8 @@
 """Checks of the notebooks' exercises.
 
-``check(name, candidate)`` returns when the learner's answer is right and raises an
-``AssertionError`` that says what is wrong, in the learner's terms, when it is not::
+``check(name, candidate)`` returns when the learner's answer is right and raises a
+:class:`CheckFailed` (an ``AssertionError``) that says what is wrong, in the learner's terms,
+when it is not; a notebook shows its message alone, without a traceback::
 
     from course_lib.grading import check
     check("pix2pix.get_disc_loss", get_disc_loss)
@@ -29,9 +30,10 @@ from . import (  # noqa: F401  (importing them registers the exercises)
     integrity,
     registry,
 )
+from .display import CheckFailed, install_name_hint
 from .registry import Exercise
 
-__all__ = ["check", "reference", "exercises", "Exercise"]
+__all__ = ["check", "reference", "exercises", "Exercise", "CheckFailed"]
 
 
 def exercises() -> list[str]:
@@ -52,7 +54,7 @@ def _default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def _make_check(restore, tainted, get, clean_state, context_type):
+def _make_check(restore, tainted, get, clean_state, context_type, helpers_of, substitute):
     # The restorer and the helpers are bound in this closure so that patching the package's
     # globals from a notebook cannot change what ``check`` runs.
     def check(
@@ -71,7 +73,7 @@ def _make_check(restore, tainted, get, clean_state, context_type):
         restore()
         if tainted:
             shown = ", ".join(tainted[:5]) + (" ..." if len(tainted) > 5 else "")
-            raise AssertionError(
+            raise CheckFailed(
                 "These were replaced by code in this notebook before course_lib.grading was "
                 f"imported, so the check cannot trust them: {shown}. Restart the "
                 "kernel and run the notebook from the top without replacing them."
@@ -80,14 +82,17 @@ def _make_check(restore, tainted, get, clean_state, context_type):
         dev = torch.device(device) if device is not None else _default_device()
         with clean_state(dev):
             _reject_reference_itself(exercise, candidate)
+            candidate = substitute(candidate, helpers_of(exercise))
             ctx = context_type(exercise, dev, int(seed) + (_HIDDEN_SEED if hidden else 0), restore)
             try:
                 exercise.checker(candidate, ctx)
-            except AssertionError:
+            except CheckFailed:
                 raise
+            except AssertionError as exc:
+                raise CheckFailed(str(exc)) from None
             except Exception as exc:
                 restore()
-                raise AssertionError(
+                raise CheckFailed(
                     f"Your {exercise.short_name} gave a result that could not be checked "
                     f"({type(exc).__name__}: {exc}). Compare what it returns with the "
                     f"exercise's description: {exercise.signature}."
@@ -104,14 +109,29 @@ def _reject_reference_itself(exercise: Exercise, candidate: Any) -> None:
         candidate, "__code__", None
     ) is getattr(ref, "__code__", 0)
     if candidate is ref or same_code:
-        raise AssertionError(
+        raise CheckFailed(
             f"This is course_lib's own {exercise.short_name} ({ref.__module__}."
             f"{ref.__qualname__}), not your answer: write it yourself and pass your own "
             "function or class."
         )
 
 
-from .runner import CheckContext  # noqa: E402
+from .runner import CheckContext, substitute_globals  # noqa: E402
 
 _restore, _tainted = integrity.capture([registry.REGISTRY])
-check = _make_check(_restore, tuple(_tainted), registry.get, integrity.clean_state, CheckContext)
+check = _make_check(
+    _restore,
+    tuple(_tainted),
+    registry.get,
+    integrity.clean_state,
+    CheckContext,
+    registry.helpers_of,
+    substitute_globals,
+)
+
+
+def _answer_names() -> list[str]:
+    return [registry.REGISTRY[n].short_name for n in registry.names()]
+
+
+install_name_hint(_answer_names)

@@ -142,7 +142,7 @@ def check_per_pixel_l1(candidate: Any, ctx: CheckContext) -> None:
         (
             lambda o, t: (o - t).mean(),
             "Your per_pixel_l1 forgets the absolute value: positive "
-            "and negative differences cancel out. Use (output - target).abs().mean().",
+            "and negative differences cancel out. Average the absolute differences.",
         ),
         (
             lambda o, t: ((o - t) / 2).abs().mean(),
@@ -150,7 +150,13 @@ def check_per_pixel_l1(candidate: Any, ctx: CheckContext) -> None:
             "units the images come in.",
         ),
     ]
-    _check_metric(ctx, candidate, cases, mistakes, "It is (output - target).abs().mean().")
+    _check_metric(
+        ctx,
+        candidate,
+        cases,
+        mistakes,
+        "It is the mean of the absolute differences over every pixel of the batch.",
+    )
 
 
 # --------------------------------------------------------------------------- high frequencies
@@ -200,6 +206,7 @@ def check_high_frequency_energy(candidate: Any, ctx: CheckContext) -> None:
         ("a (2, 3, 8, 8) batch", lambda g: (_uniform(g, 2, 3, 8, 8),)),
         ("a (1, 1, 6, 9) batch", lambda g: (_uniform(g, 1, 1, 6, 9),)),
         ("a (3, 2, 5, 5) batch", lambda g: (_uniform(g, 3, 2, 5, 5),)),
+        ("a (2, 3, 6, 7) float64 batch", lambda g: (_uniform(g, 2, 3, 6, 7).double(),)),
     ]
     lap = ref.LAPLACIAN
     mistakes: list[MetricMistake] = [
@@ -279,17 +286,21 @@ def check_sharpness_ratio(candidate: Any, ctx: CheckContext) -> None:
                 _smooth(_uniform(g, 3, 1, 6, 7)) + 0.3 * _uniform(g, 3, 1, 6, 7),
             ),
         ),
+        (
+            "float64 (2, 3, 6, 6) outputs and targets",
+            lambda g: (_smooth(_uniform(g, 2, 3, 6, 6)).double(), _uniform(g, 2, 3, 6, 6).double()),
+        ),
     ]
     mistakes: list[MetricMistake] = [
         (
             lambda o, t: hf(t) / hf(o),
-            "Your sharpness_ratio is upside down: "
-            "high_frequency_energy(outputs) / high_frequency_energy(targets).",
+            "Your sharpness_ratio is upside down: divide the energy of the outputs by that of "
+            "the targets.",
         ),
         (
             lambda o, t: hf(o) - hf(t),
-            "Your sharpness_ratio subtracts the energies: divide "
-            "them, high_frequency_energy(outputs) / high_frequency_energy(targets).",
+            "Your sharpness_ratio subtracts the energies: divide the energy of the outputs "
+            "by that of the targets.",
         ),
         (
             per_image,
@@ -306,7 +317,7 @@ def check_sharpness_ratio(candidate: Any, ctx: CheckContext) -> None:
         candidate,
         cases,
         mistakes,
-        "It is high_frequency_energy(outputs) / high_frequency_energy(targets).",
+        "It is the high-frequency energy of the outputs divided by that of the targets.",
     )
 
 
@@ -319,9 +330,15 @@ def _saturation_images(g: torch.Generator, n: int, h: int, w: int) -> torch.Tens
     return x
 
 
-def _sat_variant(mapping=True, kind="hsv", dim=1, guard=True):
+def _out_of_range(x: torch.Tensor) -> torch.Tensor:
+    """Values up to 10% outside [-1, 1], as un-squashed or mixed-precision outputs give."""
+    return x * 1.1
+
+
+def _sat_variant(mapping=True, kind="hsv", dim=1, guard=True, clamp=True):
     def metric(images: torch.Tensor) -> torch.Tensor:
-        x = ((images + 1) / 2).clamp(0, 1) if mapping else images
+        x = (images + 1) / 2 if mapping else images
+        x = x.clamp(0, 1) if mapping and clamp else x
         high, low = x.max(dim=dim).values, x.min(dim=dim).values
         if kind == "chroma":
             return (high - low).mean()
@@ -363,6 +380,10 @@ def check_mean_saturation(candidate: Any, ctx: CheckContext) -> None:
             "a (3, 3, 5, 5) batch with black and grey pixels",
             lambda g: (_saturation_images(g, 3, 5, 5),),
         ),
+        (
+            "a (2, 3, 6, 6) batch with values slightly outside [-1, 1]",
+            lambda g: (_out_of_range(_saturation_images(g, 2, 6, 6)),),
+        ),
     ]
     no_guard = _sat_variant(guard=False)
     no_guard.nan_hint = True  # type: ignore[attr-defined]
@@ -381,6 +402,11 @@ def check_mean_saturation(candidate: Any, ctx: CheckContext) -> None:
             _sat_variant(mapping=False, guard=False),
             "Your mean_saturation works on [-1, 1] "
             "values: map the images to [0, 1] first, (images + 1) / 2.",
+        ),
+        (
+            _sat_variant(clamp=False),
+            "Your mean_saturation does not clamp: generator outputs can lie slightly outside "
+            "[-1, 1], so after mapping to [0, 1] clamp the values to [0, 1].",
         ),
         (
             _sat_variant(kind="chroma"),
@@ -419,13 +445,21 @@ def check_mean_saturation(candidate: Any, ctx: CheckContext) -> None:
 
 # --------------------------------------------------------------------------- histogram distance
 def _hist_variant(
-    normalise=True, half=True, pooled=False, low=-1.0, bins=None, reduce="mean", per_image=False
+    normalise=True,
+    half=True,
+    pooled=False,
+    low=-1.0,
+    bins=None,
+    reduce="mean",
+    per_image=False,
+    clamp=True,
 ):
     def metric(outputs, targets, nbins=16):
         nb = bins or nbins
 
         def hist(x):
-            h = torch.histc(x.clamp(low, 1).float(), bins=nb, min=low, max=1)
+            x = x.clamp(low, 1) if clamp else x
+            h = torch.histc(x.float(), bins=nb, min=low, max=1)
             return h / h.sum() if normalise else h
 
         def distance(o, t):
@@ -483,6 +517,14 @@ def check_colour_histogram_distance(candidate: Any, ctx: CheckContext) -> None:
                 5,
             ),
         ),
+        (
+            "(2, 3, 6, 6) outputs and targets with values slightly outside [-1, 1], bins=8",
+            lambda g: (
+                _out_of_range(_cast(_uniform(g, 2, 3, 6, 6), (0.4, -0.4, 0.0))),
+                _out_of_range(_uniform(g, 2, 3, 6, 6)),
+                8,
+            ),
+        ),
     ]
     mistakes: list[MetricMistake] = [
         (
@@ -504,6 +546,12 @@ def check_colour_histogram_distance(candidate: Any, ctx: CheckContext) -> None:
             _hist_variant(low=0.0),
             "Your colour_histogram_distance bins the range [0, 1]: the "
             "images are in [-1, 1], use min=-1, max=1.",
+        ),
+        (
+            _hist_variant(clamp=False),
+            "Your colour_histogram_distance does not clamp: values outside [-1, 1] (generator "
+            "outputs can lie slightly outside) fall out of every bin; clamp them to [-1, 1] "
+            "before the histogram.",
         ),
         (
             _hist_variant(bins=16),
@@ -661,8 +709,38 @@ def check_get_recon_criterion(candidate: Any, ctx: CheckContext) -> None:
             )
 
 
-def _register(name: str, signature: str, reference: Any, checker: Any, catches: tuple) -> None:
-    register(Exercise(f"ablation.{name}", signature, reference, checker, catches=catches))
+#: The hint for a tensor built with a fixed dtype or device (a kernel, a target).
+_DTYPE_HINT = (
+    "A tensor you build inside the function (the Laplacian kernel) must take the input's "
+    "dtype and device: pass dtype=images.dtype and device=images.device when you create it, "
+    "or the function fails on float64 inputs and on a GPU."
+)
+_DTYPE_HINTS = (
+    ("expected scalar type", _DTYPE_HINT),
+    ("should be the same", _DTYPE_HINT),
+    ("same dtype", _DTYPE_HINT),
+    ("same device", _DTYPE_HINT),
+)
+
+
+def _register(
+    name: str,
+    signature: str,
+    reference: Any,
+    checker: Any,
+    catches: tuple,
+    error_hints: tuple[tuple[str, str], ...] = (),
+) -> None:
+    register(
+        Exercise(
+            f"ablation.{name}",
+            signature,
+            reference,
+            checker,
+            catches=catches,
+            error_hints=error_hints,
+        )
+    )
 
 
 _register(
@@ -677,21 +755,31 @@ _register(
     "high_frequency_energy(images) -> 0-dim Tensor",
     ref.high_frequency_energy,
     check_high_frequency_energy,
-    ("padding", "abs instead of square", "sum", "8-neighbour kernel", "rescaled", "channels mixed"),
+    (
+        "padding",
+        "abs instead of square",
+        "sum",
+        "8-neighbour kernel",
+        "rescaled",
+        "channels mixed",
+        "kernel fixed to float32 or the CPU",
+    ),
+    _DTYPE_HINTS,
 )
 _register(
     "sharpness_ratio",
     "sharpness_ratio(outputs, targets) -> 0-dim Tensor",
     ref.sharpness_ratio,
     check_sharpness_ratio,
-    ("inverted", "difference", "mean of per-image ratios"),
+    ("inverted", "difference", "mean of per-image ratios", "kernel fixed to float32 or the CPU"),
+    _DTYPE_HINTS,
 )
 _register(
     "mean_saturation",
     "mean_saturation(images) -> 0-dim Tensor",
     ref.mean_saturation,
     check_mean_saturation,
-    ("no [0, 1] mapping", "chroma", "HSL", "wrong axis", "division by zero"),
+    ("no [0, 1] mapping", "no clamp", "chroma", "HSL", "wrong axis", "division by zero"),
 )
 _register(
     "colour_histogram_distance",
@@ -703,6 +791,7 @@ _register(
         "no 1/2",
         "pooled channels",
         "wrong range",
+        "no clamp",
         "bins ignored",
         "sum over channels",
         "per image",

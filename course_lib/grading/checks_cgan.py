@@ -13,7 +13,15 @@ from torch import nn
 
 from ..losses import cgan as ref
 from ..models import ConditionalDiscriminator, ConditionalGenerator
-from .losscheck import LossSpec, Mistake, Probe, ProbeData, check_loss
+from .losscheck import (
+    GEN_ONCE,
+    SEPARATE_BATCHES,
+    LossSpec,
+    Mistake,
+    Probe,
+    ProbeData,
+    check_loss,
+)
 from .probes import (
     MockVectorDiscriminator,
     MockVectorGenerator,
@@ -34,13 +42,22 @@ __all__ = [
     "check_get_gen_loss",
 ]
 
-_SIZE_HINT = (
-    (
-        "Sizes of tensors must match",
-        "Take sizes from the tensors you are given (e.g. real.shape), not from fixed numbers or "
-        "variables defined elsewhere in the notebook.",
-    ),
+_BOTH_ONES = (
+    "Your get_disc_loss compares the discriminator's verdict on the fake images with ones, "
+    "like the real ones: the discriminator must learn to call fakes fake, so the fake term's "
+    "target is zeros (and the real term's ones)."
 )
+
+
+def _size_hint(example: str) -> tuple[tuple[str, str], ...]:
+    return (
+        (
+            "Sizes of tensors must match",
+            f"Take sizes from the tensors you are given (e.g. {example}), not from fixed "
+            "numbers or variables defined elsewhere in the notebook.",
+        ),
+    )
+
 
 _HELPERS = MappingProxyType(
     {
@@ -421,11 +438,11 @@ _SIGMOID = (
 )
 _LABELS_FIRST = (
     "Your {name} puts the label channels before the image: the discriminator reads "
-    "combine_vectors(image, label_channels), image first."
+    "the image stacked with the label channels, image first."
 )
 _NOISE_ORDER = (
     "Your {name} gives the generator [one-hot labels, noise]: it reads "
-    "combine_vectors(noise, one_hot_labels), noise first."
+    "the noise joined with the one-hot labels, noise first."
 )
 
 
@@ -467,10 +484,11 @@ def check_get_disc_loss(candidate: Any, ctx: CheckContext) -> None:
         probes=_probes(ctx),
         mistakes=[
             Mistake(_d_mistake(targets=(1.0, 0.0)), _SWAPPED),
+            Mistake(_d_mistake(targets=(1.0, 1.0)), _BOTH_ONES),
             Mistake(
                 _d_mistake(combine=lambda f, r: f + r),
                 "Your get_disc_loss returns the sum of the fake and real terms: the "
-                "discriminator loss is their mean, (fake_loss + real_loss) / 2.",
+                "discriminator loss is their mean.",
             ),
             Mistake(
                 _d_mistake(combine=lambda f, r: r),
@@ -507,6 +525,8 @@ def check_get_disc_loss(candidate: Any, ctx: CheckContext) -> None:
             "ones), the discriminator reading each image stacked with the label channels."
         ),
         helpers=_HELPERS,
+        max_calls={"gen": (1, GEN_ONCE)},
+        batch_of={"disc": ("real", SEPARATE_BATCHES)},
         net_hints={
             "gen": {"none": "Detach the generated images (fake.detach()) first."},
             "disc": {"some": "Only the generated image should be detached."},
@@ -555,6 +575,7 @@ def check_get_gen_loss(candidate: Any, ctx: CheckContext) -> None:
             "channels), ones)."
         ),
         helpers=_HELPERS,
+        max_calls={"gen": (1, GEN_ONCE)},
         net_hints={
             "gen": {
                 "some": "Don't detach the generated images here: this loss trains the generator."
@@ -622,7 +643,7 @@ register(
             "labels before the image",
             "side effects",
         ),
-        error_hints=_SIZE_HINT,
+        error_hints=_size_hint("real.shape"),
     )
 )
 register(
@@ -640,6 +661,6 @@ register(
             "labels before the image",
             "side effects",
         ),
-        error_hints=_SIZE_HINT,
+        error_hints=_size_hint("noise.shape or one_hot_labels.shape"),
     )
 )

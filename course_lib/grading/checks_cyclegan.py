@@ -101,7 +101,7 @@ def check_residual_block(candidate: Any, ctx: CheckContext) -> None:
                 on="grads",
             ),
         ],
-        reminder="forward returns x + self.block(x).",
+        reminder="forward adds the block's output to its input (a residual connection).",
     )
     check_module(ctx, candidate, spec)
 
@@ -151,7 +151,10 @@ def check_feature_map_block(candidate: Any, ctx: CheckContext) -> None:
                 "Your FeatureMapBlock skips self.activation (ReLU, or Tanh in the final block).",
             ),
         ],
-        reminder="forward returns self.activation(self.norm(self.conv(self.pad(x)))).",
+        reminder=(
+            "forward pads the input, then applies the convolution, the normalisation and the "
+            "activation, in that order."
+        ),
     )
     check_module(ctx, candidate, spec)
 
@@ -221,8 +224,11 @@ def check_resnet_generator(candidate: Any, ctx: CheckContext) -> None:
                 on="grads",
             ),
         ],
-        reminder="forward returns self.final(self.upsample(self.residual(self.downsample("
-        "self.initial(x))))).",
+        reminder=(
+            "forward runs the input through the initial block, the downsampling blocks, the "
+            "residual blocks, the upsampling blocks and the final block, in that order, each "
+            "once."
+        ),
     )
     check_module(ctx, candidate, spec)
 
@@ -322,6 +328,12 @@ def check_get_disc_loss(candidate: Any, ctx: CheckContext) -> None:
 
     mistakes = [
         Mistake(
+            mistake(targets=(1.0, 1.0)),
+            "Your get_disc_loss compares the discriminator's verdict on the fake images with ones, "
+            "like the real ones: the discriminator must learn to call fakes fake, so the fake "
+            "term's target is zeros (and the real term's ones).",
+        ),
+        Mistake(
             mistake(targets=(1.0, 0.0)),
             "Your get_disc_loss compares the real images with zeros and the fake ones with "
             "ones: the real/fake targets are swapped (fake -> zeros, real -> ones).",
@@ -329,13 +341,13 @@ def check_get_disc_loss(candidate: Any, ctx: CheckContext) -> None:
         Mistake(
             mistake(combine=lambda f, r: f + r),
             "Your get_disc_loss returns the sum of the two terms; CycleGAN averages them: "
-            "(fake_loss + real_loss) / 2.",
+            "take the mean of the two terms.",
         ),
         *[
             Mistake(
                 mistake(combine=c),
-                "Your get_disc_loss leaves out the fake term: add adv_criterion("
-                "disc_X(fake_X.detach()), zeros).",
+                "Your get_disc_loss leaves out the fake term: add the discriminator's verdict on "
+                "the detached fake images, compared with zeros.",
             )
             for c in (lambda f, r: r, lambda f, r: r / 2)
         ],
@@ -385,8 +397,8 @@ def check_get_disc_loss(candidate: Any, ctx: CheckContext) -> None:
         probes=probes,
         mistakes=mistakes,
         reminder=(
-            "The loss is (adv_criterion(disc_X(fake_X.detach()), zeros) + "
-            "adv_criterion(disc_X(real_X), ones)) / 2."
+            "The loss is the mean of two terms: the discriminator's verdict on the detached "
+            "fake images against zeros and its verdict on the real images against ones."
         ),
         net_hints={
             "generator of fake_X": {"none": "Detach fake_X before the discriminator sees it."},
@@ -480,7 +492,10 @@ def check_get_gen_adversarial_loss(candidate: Any, ctx: CheckContext) -> None:
         outputs=("adversarial_loss", "fake_Y"),
         probes=probes,
         mistakes=mistakes,
-        reminder="fake_Y = gen_XY(real_X); the loss is adv_criterion(disc_Y(fake_Y), ones).",
+        reminder=(
+            "Translate the real images with the generator, then compare the other domain's "
+            "discriminator verdict on them with ones."
+        ),
         net_hints={"gen_XY": {"some": "This loss trains gen_XY: don't detach fake_Y."}},
     )
     check_loss(ctx, candidate, spec)
@@ -552,7 +567,8 @@ def check_get_identity_loss(candidate: Any, ctx: CheckContext) -> None:
         probes=probes,
         mistakes=mistakes,
         reminder=(
-            "identity_X = gen_YX(real_X); the loss is identity_criterion(identity_X, real_X)."
+            "Pass the real images of a domain through the generator that produces that "
+            "domain, and compare the result with the real images."
         ),
         net_hints={"gen_YX": {"some": "Don't detach identity_X: this loss trains gen_YX."}},
     )
@@ -612,12 +628,12 @@ def check_get_cycle_consistency_loss(candidate: Any, ctx: CheckContext) -> None:
         Mistake(
             mistake(from_real=True),
             "Your get_cycle_consistency_loss applies gen_YX to real_X; the cycle goes "
-            "X -> Y -> X: cycle_X = gen_YX(fake_Y).",
+            "X -> Y -> X: translate fake_Y back with gen_YX.",
         ),
         Mistake(
             mistake(vs_fake=True),
             "Your get_cycle_consistency_loss compares cycle_X with fake_Y; the cycle must come "
-            "back to the start: cycle_criterion(cycle_X, real_X).",
+            "back to the start: compare cycle_X with real_X.",
         ),
         Mistake(
             mistake(detach=True),
@@ -631,7 +647,10 @@ def check_get_cycle_consistency_loss(candidate: Any, ctx: CheckContext) -> None:
         detached_ok=("cycle_X",),
         probes=probes,
         mistakes=mistakes,
-        reminder="cycle_X = gen_YX(fake_Y); the loss is cycle_criterion(cycle_X, real_X).",
+        reminder=(
+            "Translate the fake images back with the other generator and compare the result "
+            "with the real images they came from."
+        ),
         net_hints={
             "gen_XY (which made fake_Y)": {
                 "some": "Don't detach fake_Y: the cycle loss trains both generators."
@@ -669,6 +688,8 @@ def _full_mistake(**o: Any) -> Callable[..., tuple[torch.Tensor, torch.Tensor, t
     ):
         lam_id = o.get("lam_id", lambda_identity)
         lam_cyc = o.get("lam_cyc", lambda_cycle)
+        if o.get("id_relative"):
+            lam_id = lambda_identity * lambda_cycle
         if o.get("swap_lambdas"):
             lam_id, lam_cyc = lam_cyc, lam_id
         crit_id = cycle_criterion if o.get("id_uses_cycle") else identity_criterion
@@ -786,6 +807,12 @@ def check_get_gen_loss(candidate: Any, ctx: CheckContext) -> None:
     m = _full_mistake
     mistakes = [
         Mistake(
+            m(id_relative=True),
+            "Your get_gen_loss multiplies lambda_identity by lambda_cycle, as the official code "
+            "does with its relative weight (0.5 there). Here lambda_identity is the identity "
+            "terms' own weight: multiply their sum by lambda_identity alone.",
+        ),
+        Mistake(
             m(swap_discs=True),
             "Your get_gen_loss gives each generator's output to the wrong discriminator: "
             "fake_B = gen_AB(real_A) is judged by disc_B, fake_A by disc_A.",
@@ -869,8 +896,8 @@ def check_get_gen_loss(candidate: Any, ctx: CheckContext) -> None:
         probes=probes,
         mistakes=mistakes,
         reminder=(
-            "gen_loss = adv_AB + adv_BA + lambda_identity * (identity_A + identity_B) + "
-            "lambda_cycle * (cycle_A + cycle_B)."
+            "The generator objective adds the two adversarial terms, lambda_identity times "
+            "the two identity terms and lambda_cycle times the two cycle terms."
         ),
         helpers=_GEN_HELPERS,
     )

@@ -19,7 +19,15 @@ from ..models import (
     UNetGenerator,
     receptive_field_of,
 )
-from .losscheck import LossSpec, Mistake, Probe, ProbeData, check_loss
+from .losscheck import (
+    GEN_ONCE,
+    SEPARATE_BATCHES,
+    LossSpec,
+    Mistake,
+    Probe,
+    ProbeData,
+    check_loss,
+)
 from .modulecheck import ForwardMistake, ModuleCase, ModuleSpec, check_module
 from .probes import (
     MockImageGenerator,
@@ -133,7 +141,9 @@ def check_contracting_block(candidate: Any, ctx: CheckContext) -> None:
                 on="grads",
             ),
         ],
-        reminder="forward returns self.norm(self.conv(self.activation(x))).",
+        reminder=(
+            "forward applies the activation first, then the convolution, then the normalisation."
+        ),
     )
     check_module(ctx, candidate, spec)
 
@@ -222,18 +232,19 @@ def check_expanding_block(candidate: Any, ctx: CheckContext) -> None:
         mistakes=[
             ForwardMistake(
                 _eb_wrong_order,
-                "Your ExpandingBlock concatenates [x, skip]; the skip comes first: "
-                "torch.cat([skip, x], dim=1), as in the official U-Net.",
+                "Your ExpandingBlock concatenates [x, skip]; the skip comes first, in front of "
+                "the upsampled features along the channels, as in the official U-Net.",
             ),
             ForwardMistake(
                 _eb_ignores_skip,
                 "Your ExpandingBlock ignores the skip connection: after upsampling, concatenate "
-                "the encoder's feature map, torch.cat([skip, x], dim=1) (when skip is not None).",
+                "the encoder's feature map in front of the upsampled features along the channels "
+                "(when skip is not None).",
             ),
             ForwardMistake(
                 _eb_add_skip,
                 "Your ExpandingBlock adds the skip; the U-Net concatenates it along the "
-                "channels: torch.cat([skip, x], dim=1).",
+                "channels, the skip first.",
             ),
             ForwardMistake(
                 _eb_no_output,
@@ -268,8 +279,9 @@ def check_expanding_block(candidate: Any, ctx: CheckContext) -> None:
             ),
         ],
         reminder=(
-            "Upsample with self.output(self.dropout(self.norm(self.upconv(self.activation(x))))), "
-            "then return torch.cat([skip, x], dim=1), or x when skip is None."
+            "Upsample in the block's order (activation, transposed convolution, normalisation, "
+            "dropout, output layer), then, when a skip is given, join it in front of the "
+            "upsampled features along the channels."
         ),
     )
     check_module(ctx, candidate, spec)
@@ -403,7 +415,7 @@ def check_patchgan(candidate: Any, ctx: CheckContext) -> None:
             ForwardMistake(
                 _pg_condition_first,
                 "Your PatchGANDiscriminator puts the condition before the image; concatenate "
-                "the condition after it: torch.cat([x, condition], dim=1).",
+                "the condition after it along the channels, image first.",
             ),
             ForwardMistake(
                 _pg_sigmoid,
@@ -427,8 +439,8 @@ def check_patchgan(candidate: Any, ctx: CheckContext) -> None:
             ),
         ],
         reminder=(
-            "If condition is not None, x = torch.cat([x, condition], dim=1); then return "
-            "self.model(x)."
+            "When a condition is given, join it to the image along the channels, image first, "
+            "then run the layers on the result."
         ),
     )
     check_module(ctx, candidate, spec)
@@ -530,6 +542,12 @@ def check_receptive_field(candidate: Any, ctx: CheckContext) -> None:
             fail(f"{ctx.who} returns None on {where}: did you forget `return`?")
         if not isinstance(value, numbers.Real) or isinstance(value, bool):
             fail(f"{ctx.who} returns {out!r} on {where}; return a whole number of pixels.")
+        if not isinstance(value, numbers.Integral):
+            fail(
+                f"{ctx.who} returns {out!r} on {where}, a {type(out).__name__}: a receptive "
+                "field is a whole number of pixels, return an int (use // rather than /, or "
+                "int(...))."
+            )
         if value == expected:
             continue
         for mistake, hint in _RF_MISTAKES:
@@ -759,9 +777,11 @@ def check_get_gen_loss(candidate: Any, ctx: CheckContext) -> None:
         probes=_probes(ctx),
         mistakes=mistakes,
         reminder=(
-            "The loss is adv_criterion(disc(fake, condition), ones) + lambda_recon * "
-            "recon_criterion(real, fake), with fake = gen(condition)."
+            "The loss adds the adversarial term (the discriminator's verdict on the fake, with "
+            "the condition, against ones) and lambda_recon times the reconstruction term "
+            "(the fake against the real target), the fake generated once from the condition."
         ),
+        max_calls={"gen": (1, GEN_ONCE)},
         net_hints={
             "gen": {"some": "This loss trains the generator: don't detach fake."},
         },
@@ -789,9 +809,15 @@ def check_get_disc_loss(candidate: Any, ctx: CheckContext) -> None:
     mistakes = [
         Mistake(_disc_mistake(targets=(1.0, 0.0)), _SWAPPED),
         Mistake(
+            _disc_mistake(targets=(1.0, 1.0)),
+            "Your get_disc_loss compares the discriminator's verdict on the fake images with ones, "
+            "like the real ones: the discriminator must learn to call fakes fake, so the fake "
+            "term's target is zeros (and the real term's ones).",
+        ),
+        Mistake(
             _disc_mistake(combine=lambda f, r: f + r),
             "Your get_disc_loss returns the sum of the fake and real terms; the official "
-            "Pix2Pix halves it: (fake_loss + real_loss) / 2.",
+            "Pix2Pix halves it: take the mean of the two terms.",
         ),
         Mistake(
             _disc_mistake(combine=lambda f, r: r),
@@ -862,9 +888,12 @@ def check_get_disc_loss(candidate: Any, ctx: CheckContext) -> None:
         ],
         mistakes=mistakes,
         reminder=(
-            "The loss is (adv_criterion(disc(fake.detach(), condition), zeros) + "
-            "adv_criterion(disc(real, condition), ones)) / 2, with fake = gen(condition)."
+            "The loss is the mean of two terms: the discriminator's verdict on the detached "
+            "fake (with the condition) against zeros, and on the real target (with the "
+            "condition) against ones."
         ),
+        max_calls={"gen": (1, GEN_ONCE)},
+        batch_of={"disc": ("real", SEPARATE_BATCHES)},
         net_hints={
             "gen": {"none": "Detach the generated image (fake.detach()) first."},
             "disc": {"some": "Only the generated image should be detached."},

@@ -12,16 +12,31 @@ that bookkeeping (an image never given, a stored image returned twice, an image 
 and later as stored) is deterministic: a correct pool never commits one. The statistical part
 counts, once the pool is full, how many returned images come from the history:
 
-* phase A, ``N_SINGLE = 200`` single-image queries into a full pool of 4: the count is
-  Binomial(200, 1/2) for a correct pool; it must lie in ``[65, 135]``;
+* phase A, ``N_SINGLE = 300`` single-image queries into a full pool of 4: the count is
+  Binomial(300, 1/2) for a correct pool; it must lie in ``[106, 194]``;
 * phase B, ``N_BATCHES = 100`` batches of 2 into a full pool of 3: the count over the 200 images
   must lie in ``[65, 135]`` and at least 25 batches must mix one stored and one new image
   (Binomial(100, 1/2) for a correct pool; a pool deciding once per batch never mixes).
 
-The thresholds are computed from the exact binomial tails: each of the five tails has
-probability at most 2e-7 for a correct pool, so by the union bound a correct pool is rejected
-with probability at most :data:`FALSE_ALARM_BOUND` (below 1e-6), whichever random numbers it
-uses (Python's ``random`` and torch's generators are both seeded from the check's seed).
+The slot a stored image is returned from must be chosen uniformly. In phase A the check
+follows each of the 4 slots (the image stored there and the images that took its place) and
+the age of every stored image, and looks at the first ``N_SLOT_DRAWS = 100`` images returned
+from the history (a correct pool returns at least 106 once phase A passes): for a correct pool
+the slot they come from and their age rank among the 4 stored images (oldest to newest) are each
+uniform on 4 values, so each of the 4 slots and each of the 4 ranks is seen a
+Binomial(100, 1/4) number of times, which must lie in ``[SLOT_LO, SLOT_HI]``. This rejects a
+pool that always swaps the same slot, one that never chooses the last slot, and one that
+returns the oldest or the newest stored image.
+
+Capacity: a pool of 5 filled by batches of 3 and a pool of 50 filled by batches of 4 (sizes
+that the batch size does not divide) must never hold more than ``pool_size`` images (the check
+counts the distinct given images found in the pool's tensors after every query).
+
+The thresholds are computed from the exact binomial tails: each of the five counting tails has
+probability at most 2e-7 and each of the 16 slot and age tails at most 1e-8 for a correct
+pool, so by the union bound a correct pool is rejected with probability at most
+:data:`FALSE_ALARM_BOUND` (below 1e-6), whichever random numbers it uses (Python's ``random``
+and torch's generators are both seeded from the check's seed).
 """
 
 from __future__ import annotations
@@ -37,11 +52,13 @@ from ..image_pool import ImagePool
 from .registry import Exercise, register
 from .runner import CheckContext, fail
 
-__all__ = ["check_image_pool", "FALSE_ALARM_BOUND", "history_bounds"]
+__all__ = ["check_image_pool", "FALSE_ALARM_BOUND", "history_bounds", "slot_bounds"]
 
-N_SINGLE = 200
+N_SINGLE = 300
 N_BATCHES = 100
+N_SLOT_DRAWS = 100
 _TAIL = 2e-7
+_SLOT_TAIL = 1e-8
 
 
 def _binomial_cdf(n: int, k: int) -> float:
@@ -49,6 +66,21 @@ def _binomial_cdf(n: int, k: int) -> float:
     if k < 0:
         return 0.0
     return sum(math.comb(n, i) for i in range(min(k, n) + 1)) / 2**n
+
+
+def _quarter_cdf(n: int, k: int) -> float:
+    """P(Binomial(n, 1/4) <= k), exactly (as a fraction of integers, then a float)."""
+    if k < 0:
+        return 0.0
+    return sum(math.comb(n, i) * 3 ** (n - i) for i in range(min(k, n) + 1)) / 4**n
+
+
+def slot_bounds(n: int, tail: float = _SLOT_TAIL) -> tuple[int, int, float, float]:
+    """``(lo, hi, p_lo, p_hi)``: accept a Binomial(n, 1/4) count in ``[lo, hi]``; the tails
+    below ``lo`` and above ``hi`` have probabilities ``p_lo, p_hi <= tail``."""
+    lo = max(k for k in range(n + 1) if _quarter_cdf(n, k - 1) <= tail)
+    hi = min(k for k in range(n + 1) if 1 - _quarter_cdf(n, k) <= tail)
+    return lo, hi, _quarter_cdf(n, lo - 1), 1 - _quarter_cdf(n, hi)
 
 
 def history_bounds(n: int, tail: float = _TAIL) -> tuple[int, int, float]:
@@ -59,9 +91,11 @@ def history_bounds(n: int, tail: float = _TAIL) -> tuple[int, int, float]:
 
 
 _LO, _HI, _P_COUNT = history_bounds(N_SINGLE)
+_LO_B, _HI_B, _P_COUNT_B = history_bounds(2 * N_BATCHES)
 _MIX_LO, _, _P_MIX = history_bounds(N_BATCHES)
-#: Probability that a correct pool fails the statistical tests (union bound over five tails).
-FALSE_ALARM_BOUND = 4 * _P_COUNT + _P_MIX
+SLOT_LO, SLOT_HI, _P_SLOT_LO, _P_SLOT_HI = slot_bounds(N_SLOT_DRAWS)
+#: Probability that a correct pool fails the statistical tests (union bound over 21 tails).
+FALSE_ALARM_BOUND = 2 * _P_COUNT + 2 * _P_COUNT_B + _P_MIX + 8 * (_P_SLOT_LO + _P_SLOT_HI)
 
 
 class _Tracker:
@@ -76,6 +110,8 @@ class _Tracker:
         self.pool: list[int] = []
         self.returned_new: set[int] = set()
         self.count = 0
+        self.slots: list[int] = []
+        self.ranks: list[int] = []
 
     def batch(self, n: int) -> tuple[torch.Tensor, torch.Tensor, list[int]]:
         """A batch of ``n`` new unique images that carry an autograd graph."""
@@ -97,6 +133,23 @@ class _Tracker:
         if found is None or not torch.equal(found[1], image.detach().cpu()):
             return None
         return found[0]
+
+    def held(self, pool: Any) -> int:
+        """How many distinct given images the pool object holds in its tensors."""
+        ids = set()
+        numel = math.prod(self.shape)
+        for t in _tensors_in(pool):
+            if (
+                t.numel() == 0
+                or t.numel() % numel
+                or tuple(t.shape[-len(self.shape) :]) != (self.shape)
+            ):
+                continue
+            for row in t.detach().reshape(-1, *self.shape):
+                found = self.identify(row)
+                if found is not None:
+                    ids.add(found)
+        return len(ids)
 
 
 def _describe(where: str) -> str:
@@ -201,7 +254,10 @@ def _follow(
                 f"{_describe(where)}: when query returns a stored image, the new image takes its "
                 "place, so each stored image is returned at most once (the pool must refresh)."
             )
-        tracker.pool[tracker.pool.index(got)] = new_id
+        slot = tracker.pool.index(got)
+        tracker.slots.append(slot)
+        tracker.ranks.append(sorted(tracker.pool).index(got))
+        tracker.pool[slot] = new_id
         history.append(True)
     return history
 
@@ -215,6 +271,8 @@ def check_image_pool(candidate: Any, ctx: CheckContext) -> None:
     """``ImagePool(pool_size)`` with ``query(images)``, the official semantics.
 
     Catches: a pool that never or always returns stored images (or with another probability),
+    one whose slot choice is not uniform (always the same slot, never the last, the oldest or
+    the newest image), one that stores a whole batch and so holds more than pool_size images,
     one that decides once per batch, one that never refreshes (returns a stored image without
     putting the new one in its place) or stores images it returned as new, returned or stored
     images that keep their autograd graph, a fill phase that does not return the new images,
@@ -266,7 +324,10 @@ def check_image_pool(candidate: Any, ctx: CheckContext) -> None:
         out = _query(ctx, pool, images, where)
         history += _follow(ctx, tracker, out, ids, 4, where)
     _no_stored_graph(ctx, pool, "pool_size=4 after 204 queries")
-    _judge_count(ctx, sum(history), len(history), "pool_size=4, 200 single images once full")
+    _judge_count(
+        ctx, sum(history), len(history), f"pool_size=4, {N_SINGLE} single images once full"
+    )
+    _judge_slots(ctx, tracker)
 
     # Phase B: batches of 2 into a full pool of 3.
     _seed_all(seed + 3)
@@ -291,8 +352,67 @@ def check_image_pool(candidate: Any, ctx: CheckContext) -> None:
             "batch separately (pool_size=3, batches of 2)."
         )
 
+    # Capacity: pool sizes that the batch size does not divide.
+    for size, batch, n_queries in ((5, 3, 6), (50, 4, 20)):
+        _seed_all(seed + 4 + size)
+        tracker = _Tracker(ctx, shape, torch.float32)
+        pool = ctx.call(candidate, (size,), f"ImagePool({size})")
+        for k in range(n_queries):
+            where = f"pool_size={size}, query #{k + 1}, batches of {batch}"
+            leaf, images, ids = tracker.batch(batch)
+            out = _query(ctx, pool, images, where)
+            held = tracker.held(pool)
+            if held > size:
+                fail(
+                    f"{ctx.who} holds {held} images after {where}, more than pool_size={size}: "
+                    "a batch can fill the pool partway through, so go through the batch one "
+                    "image at a time and store a new image only while fewer than pool_size "
+                    "are stored."
+                )
+            _follow(ctx, tracker, out, ids, size, where)
+
+
+def _judge_slots(ctx: CheckContext, tracker: _Tracker) -> None:
+    """The slot and the age rank of the first history images returned must be uniform."""
+    your = ctx.who.replace("Your", "your")
+    where = f"the first {N_SLOT_DRAWS} stored images returned, pool_size=4"
+    slots, ranks = tracker.slots[:N_SLOT_DRAWS], tracker.ranks[:N_SLOT_DRAWS]
+    for rank, name in ((0, "oldest"), (3, "newest")):
+        if ranks.count(rank) == len(ranks):
+            fail(
+                f"Once full, {your} always returns the {name} stored image ({where}): choose "
+                "the slot at random, each of the pool_size stored images with the same "
+                "probability (random.randrange(pool_size))."
+            )
+    for slot in range(4):
+        n = slots.count(slot)
+        if n < SLOT_LO:
+            fail(
+                f"Once full, {your} chose slot {slot} of 4 only {n} times out of "
+                f"{len(slots)} ({where}; each slot should be chosen about 1 time in 4): "
+                "choose among all pool_size slots with the same probability "
+                "(random.randrange(pool_size) or random.randint(0, pool_size - 1); "
+                "randint includes its upper end)."
+            )
+        if n > SLOT_HI:
+            fail(
+                f"Once full, {your} chose slot {slot} of 4 {n} times out of {len(slots)} "
+                f"({where}; each slot should be chosen about 1 time in 4): choose the slot at "
+                "random, each with the same probability (random.randrange(pool_size))."
+            )
+    for rank in range(4):
+        n = ranks.count(rank)
+        if not SLOT_LO <= n <= SLOT_HI:
+            age = ("oldest", "second oldest", "second newest", "newest")[rank]
+            fail(
+                f"Once full, {your} returned the {age} of the 4 stored images {n} times out "
+                f"of {len(ranks)} ({where}; about 1 time in 4 for a random slot): choose the "
+                "slot at random, not by the images' age."
+            )
+
 
 def _judge_count(ctx: CheckContext, count: int, n: int, where: str) -> None:
+    lo, hi, _ = history_bounds(n)
     if count == 0:
         fail(
             f"Once full, {ctx.who.replace('Your', 'your')} never returns a stored image: with "
@@ -305,11 +425,11 @@ def _judge_count(ctx: CheckContext, count: int, n: int, where: str) -> None:
             "should happen with probability 1/2 only; otherwise return the new image "
             f"({where})."
         )
-    if not _LO <= count <= _HI:
+    if not lo <= count <= hi:
         fail(
             f"Once full, {ctx.who.replace('Your', 'your')} returned a stored image {count} times "
             f"out of {n} ({where}). With probability 1/2 per image the count lies between "
-            f"{_LO} and {_HI} (a correct pool falls outside with probability below 1e-6): use "
+            f"{lo} and {hi} (a correct pool falls outside with probability below 1e-6): use "
             "random.random() < 0.5 (or torch.rand(1) < 0.5) for each image."
         )
 
@@ -324,6 +444,8 @@ register(
         catches=(
             "never or always uses the history",
             "wrong probability",
+            "slot choice not uniform (same slot, last slot never, oldest or newest)",
+            "more than pool_size images held",
             "decides per batch",
             "never refreshes",
             "stores returned new images",

@@ -24,7 +24,28 @@ from torch import nn
 from .probes import SideEffects, close, fmt, grad_norm, grads_close, shape_str, tensors_close
 from .runner import CheckContext, fail, substitute_globals
 
-__all__ = ["ProbeData", "Probe", "Mistake", "LossSpec", "check_loss"]
+__all__ = [
+    "ProbeData",
+    "Probe",
+    "Mistake",
+    "LossSpec",
+    "check_loss",
+    "GEN_ONCE",
+    "SEPARATE_BATCHES",
+]
+
+#: Why a loss generates its fake images once (``LossSpec.max_calls``).
+GEN_ONCE = (
+    "Generate the fake images once and use that same batch wherever the loss needs it: in "
+    "training, dropout makes every generator call a different fake, so two calls would judge "
+    "and reconstruct two different images (at twice the cost)."
+)
+#: Why real and fake images are judged in separate calls (``LossSpec.batch_of``).
+SEPARATE_BATCHES = (
+    "Call the discriminator once on the fake batch and once on the real batch: in training, "
+    "BatchNorm normalises each batch with its own statistics, so judging real and fake "
+    "images together in one batch gives other verdicts than the training loop expects."
+)
 
 
 @dataclass
@@ -73,6 +94,12 @@ class LossSpec:
         net_hints: per network, hints for gradients that should not / should reach it.
         detached_ok: returned tensors (besides the loss) that may be returned detached
             (they are only displayed or detached by the caller anyway).
+        max_calls: per network, how many times the answer may call it (the probes run the
+            networks in eval mode, where a second generator call gives the same fake; in
+            training, with dropout, it would not), with the hint shown when it calls more.
+        batch_of: per network, the name of the input tensor whose batch size every call of
+            the network must have (real and fake judged in separate calls: in training,
+            BatchNorm normalises a batch with its own statistics), with the hint.
     """
 
     outputs: tuple[str, ...]
@@ -82,6 +109,50 @@ class LossSpec:
     helpers: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
     net_hints: dict[str, dict[str, str]] = field(default_factory=dict)
     detached_ok: tuple[str, ...] = ()
+    max_calls: dict[str, tuple[int, str]] = field(default_factory=dict)
+    batch_of: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+class _CallLog:
+    """Counts the calls of the probe's networks and the batch size of each (forward pre-hooks,
+    removed when the answer returns)."""
+
+    def __init__(self, nets: Mapping[str, nn.Module]) -> None:
+        self.batches: dict[str, list[int]] = {name: [] for name in nets}
+        self.handles = [
+            net.register_forward_pre_hook(self._hook(name)) for name, net in nets.items()
+        ]
+
+    def _hook(self, name: str) -> Callable[..., None]:
+        def hook(module: nn.Module, args: tuple[Any, ...]) -> None:
+            first = next((a for a in args if isinstance(a, torch.Tensor)), None)
+            self.batches[name].append(-1 if first is None or first.dim() == 0 else len(first))
+
+        return hook
+
+    def remove(self) -> None:
+        for handle in self.handles:
+            handle.remove()
+
+
+def _check_calls(
+    ctx: CheckContext, spec: LossSpec, data: ProbeData, log: _CallLog, where: str
+) -> None:
+    for name, (limit, hint) in spec.max_calls.items():
+        n = len(log.batches.get(name, ()))
+        if n > limit:
+            fail(
+                f"{ctx.who} calls `{name}` {n} times on {where}; it should call it "
+                f"{'once' if limit == 1 else f'at most {limit} times'}. {hint}".rstrip()
+            )
+    for name, (tensor, hint) in spec.batch_of.items():
+        size = len(data.watched[tensor])
+        sizes = log.batches.get(name, [])
+        if any(b != size for b in sizes):
+            fail(
+                f"{ctx.who} calls `{name}` on a batch of {max(sizes)} images on {where}, where "
+                f"`{tensor}` holds {size}. {hint}".rstrip()
+            )
 
 
 @dataclass
@@ -266,7 +337,11 @@ def check_loss(ctx: CheckContext, candidate: Any, spec: LossSpec) -> None:
             raise RuntimeError(f"the reference fails on {where}")
         data = probe.build()
         effects = SideEffects(data.watched, data.nets)
-        raw = ctx.call(candidate, data.args, where)
+        log = _CallLog(data.nets)
+        try:
+            raw = ctx.call(candidate, data.args, where)
+        finally:
+            log.remove()
         watch = ctx.last_watch
         if watch is not None and watch.optimizer_called:
             fail(
@@ -282,6 +357,7 @@ def check_loss(ctx: CheckContext, candidate: Any, spec: LossSpec) -> None:
         if problems:
             fail(f"{problems[0]}\n(seen on {where})")
         outputs = _validate(ctx, raw, spec, ref, where)
+        _check_calls(ctx, spec, data, log, where)
 
         if not _same_values(outputs, ref.outputs):
             _diagnose(ctx, spec, probe, outputs, None, where, ref)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Exercise", "register", "get", "names", "REGISTRY", "TOPICS"]
+__all__ = ["Exercise", "register", "get", "names", "helpers_of", "REGISTRY", "TOPICS"]
 
 
 @dataclass(frozen=True)
@@ -71,3 +71,21 @@ def get(name: str) -> Exercise:
             f"Unknown exercise {name!r}.{hint} Known exercises: {', '.join(REGISTRY)}."
         )
     return REGISTRY[name]
+
+
+def helpers_of(exercise: Exercise) -> dict[str, Any]:
+    """The reference of every other function exercise of the same topic, by its short name.
+
+    A learner's answer that calls one of them by name (``combine_vectors`` inside
+    ``get_disc_loss``) is checked with the reference in its place, so that each exercise is
+    graded on its own, whether the learner's helper is right, wrong or missing.
+    """
+    topic = exercise.name.split(".", 1)[0]
+    return {
+        other.short_name: other.reference
+        for other in REGISTRY.values()
+        if other is not exercise
+        and other.kind == "function"
+        and other.name.split(".", 1)[0] == topic
+        and other.short_name != exercise.short_name
+    }

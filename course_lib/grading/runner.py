@@ -9,15 +9,16 @@ from typing import Any
 
 import torch
 
+from .display import CheckFailed
 from .integrity import CallWatch, learner_line
 from .registry import Exercise
 
-__all__ = ["CheckContext", "fail", "forbidden_codes", "substitute_globals"]
+__all__ = ["CheckContext", "CheckFailed", "fail", "forbidden_codes", "substitute_globals"]
 
 
 def fail(message: str) -> None:
-    """Reject the answer with ``message``."""
-    raise AssertionError(message)
+    """Reject the answer with ``message`` (a :class:`CheckFailed`, an ``AssertionError``)."""
+    raise CheckFailed(message)
 
 
 def _code_of(obj: Any) -> types.CodeType | None:
@@ -53,7 +54,9 @@ def forbidden_codes(exercise: Exercise) -> dict[types.CodeType, str]:
 
 def substitute_globals(fn: Any, replacements: Mapping[str, Any]) -> Any:
     """``fn`` with the given global names bound to ``replacements`` (the reference helpers),
-    so that a composite exercise is graded independently of the learner's own helpers.
+    so that a composite exercise is graded independently of the learner's own helpers:
+    whether the learner's helper is wrong or was never defined (its cell failed or was
+    stopped), the composite sees the reference.
 
     Only plain Python functions that use one of the names are rebuilt; anything else is
     returned as it is.
@@ -69,7 +72,7 @@ def substitute_globals(fn: Any, replacements: Mapping[str, Any]) -> Any:
                 names_of(const)
 
     names_of(fn.__code__)
-    present = {k: v for k, v in replacements.items() if k in used and k in fn.__globals__}
+    present = {k: v for k, v in replacements.items() if k in used}
     if not present:
         return fn
     new_globals = dict(fn.__globals__)
@@ -85,8 +88,9 @@ def substitute_globals(fn: Any, replacements: Mapping[str, Any]) -> Any:
 _ERROR_HINTS: tuple[tuple[str, str], ...] = (
     (
         "same device",
-        "Create new tensors on the inputs' device: torch.ones_like(pred), or "
-        "torch.ones(shape, device=pred.device).",
+        "A tensor you create inside the function (a target, a kernel) must take the input's "
+        "dtype and device: build it from the input (the *_like functions) or pass "
+        "dtype= and device= from the input.",
     ),
     (
         "not defined",
@@ -133,7 +137,7 @@ class CheckContext:
         except Exception as exc:  # the learner's error becomes the verdict
             self.restore()
             self.reject_reference(watch)
-            raise AssertionError(self.describe_error(exc, where)) from None
+            raise CheckFailed(self.describe_error(exc, where)) from None
         self.restore()
         self.reject_reference(watch)
         return result

@@ -59,10 +59,7 @@ SETUP_TEMPLATE = """\
 # PyTorch); on your machine it is installed already.
 import sys
 
-if "google.colab" in sys.modules:
-    import subprocess
-
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "{{PIP_SPEC}}"], check=True)
+# {{COLAB_INSTALL}}
 """
 
 
@@ -137,7 +134,7 @@ def header(title: str, intro: str = "", points_table: bool = True) -> NotebookNo
 
 
 def setup_cell(imports: str = "") -> NotebookNode:
-    """The setup cell: installs course_lib on Colab (``{{PIP_SPEC}}``), then ``imports``.
+    """The setup cell: installs course_lib on Colab (``{{COLAB_INSTALL}}``), then ``imports``.
 
     Read-only, grade id ``setup``; the autograder restores it if a learner deletes it.
     """

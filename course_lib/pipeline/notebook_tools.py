@@ -15,10 +15,13 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import nbformat
 from nbformat import NotebookNode
+
+if TYPE_CHECKING:
+    from course_lib.config import Repository
 
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
 END_SOLUTION = "### END SOLUTION"
@@ -247,24 +250,64 @@ def clear_outputs(nb: NotebookNode) -> NotebookNode:
     return nb
 
 
-def placeholder_values(notebook_relpath: str, nb: NotebookNode | None = None) -> dict[str, str]:
+def colab_install_code(repo: Repository | None = None) -> str:
+    """The setup cell's Colab install, the value of ``# {{COLAB_INSTALL}}``.
+
+    Its first line completes the comment the placeholder stands in. When pip fails (the
+    repository is not reachable, was renamed or is private, or the runtime is offline) the cell
+    stops with one sentence that says so and what to do, instead of pip's traceback.
+    """
+    from course_lib.config import Repository
+
+    repo = repo or Repository()
+    where = f"{repo.url} (branch {repo.branch})"
+    return f"""course_lib's repository: {where}.
+if "google.colab" in sys.modules:
+    import subprocess
+
+    _pip = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "{repo.pip_spec()}"],
+        capture_output=True,
+        text=True,
+    )
+    if _pip.returncode != 0:
+        if "resolve host" in _pip.stderr or "unreachable" in _pip.stderr:
+            raise SystemExit(
+                "course_lib could not be installed: this Colab runtime cannot reach the "
+                "internet, so check its connection and run this cell again."
+            )
+        raise SystemExit(
+            "course_lib could not be installed from {where}: the "
+            "repository is not reachable there (renamed, private or mistyped), so ask your "
+            "instructor for the course's current repository address."
+        )"""
+
+
+def placeholder_values(
+    notebook_relpath: str, nb: NotebookNode | None = None, repo: Repository | None = None
+) -> dict[str, str]:
     """Values of the ``{{NAME}}`` placeholders for a student notebook at ``notebook_relpath``.
 
     ``COLAB_URL`` (the notebook's "Open in Colab" address), ``COLAB_BADGE`` (the badge in
     Markdown), ``PIP_SPEC`` (what ``pip install`` takes to install course_lib on Colab),
-    ``REPO_URL``, ``NOTEBOOK`` (the file name) and ``POINTS_TABLE`` (a Markdown table of the
-    exercises and their points, built from ``nb``).
+    ``COLAB_INSTALL`` (the setup cell's install, :func:`colab_install_code`), ``REPO_URL``,
+    ``REPO_BRANCH``, ``NOTEBOOK`` (the file name) and ``POINTS_TABLE`` (a Markdown table of the
+    exercises and their points, built from ``nb``). ``repo`` defaults to the address in
+    :mod:`course_lib.config`.
     """
-    from course_lib import config
+    from course_lib.config import Repository
 
-    url = config.colab_url(notebook_relpath)
+    repo = repo or Repository()
+    url = repo.colab_url(notebook_relpath)
     values = {
         "COLAB_URL": url,
         "COLAB_BADGE": (
             f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({url})"
         ),
-        "PIP_SPEC": config.pip_spec(),
-        "REPO_URL": config.REPO_URL,
+        "PIP_SPEC": repo.pip_spec(),
+        "COLAB_INSTALL": colab_install_code(repo),
+        "REPO_URL": repo.url,
+        "REPO_BRANCH": repo.branch,
         "NOTEBOOK": Path(notebook_relpath).name,
     }
     if nb is not None:

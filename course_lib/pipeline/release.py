@@ -20,7 +20,7 @@ from pathlib import Path
 
 from nbformat import NotebookNode
 
-from course_lib.config import REPO_ROOT
+from course_lib.config import REPO_ROOT, Repository
 
 from .notebook_tools import (
     BEGIN_HIDDEN_TESTS,
@@ -146,8 +146,11 @@ def lint_source(nb: NotebookNode, name: str) -> list[str]:
     return problems
 
 
-def stage_notebook(path: str | Path) -> NotebookNode:
+def stage_notebook(path: str | Path, repo: Repository | None = None) -> NotebookNode:
     """The nbgrader source of a solution notebook: placeholders filled in, points lines updated.
+
+    ``repo`` is the repository stamped into the Colab badge and the setup cell (default: the
+    address in :mod:`course_lib.config`).
 
     Raises :class:`ReleaseError` when the notebook cannot be read or breaks the conventions.
     """
@@ -165,7 +168,7 @@ def stage_notebook(path: str | Path) -> NotebookNode:
     for cell in nb.cells:
         if is_test(cell):
             set_points_comment(cell, exercise_name(grade_id(cell) or "", answers))
-    values = placeholder_values(f"{NOTEBOOKS_RELPATH}/{path.name}", nb)
+    values = placeholder_values(f"{NOTEBOOKS_RELPATH}/{path.name}", nb, repo)
     unknown: set[str] = set()
     for i, cell in enumerate(nb.cells):
         cell.source, missing = fill_placeholders(cell.source, values)
@@ -179,7 +182,10 @@ def stage_notebook(path: str | Path) -> NotebookNode:
 
 
 def stage_sources(
-    solutions_dir: str | Path, course_dir: str | Path, only: list[str] | None = None
+    solutions_dir: str | Path,
+    course_dir: str | Path,
+    only: list[str] | None = None,
+    repo: Repository | None = None,
 ) -> list[str]:
     """Write ``course_dir/source/<id>/<id>.ipynb`` for every source notebook; return the ids.
 
@@ -193,7 +199,7 @@ def stage_sources(
         if only is not None and aid not in only:
             continue
         try:
-            nb = stage_notebook(path)
+            nb = stage_notebook(path, repo)
         except ReleaseError as exc:
             errors.append(str(exc))
             continue
@@ -236,11 +242,14 @@ def student_notebook(nb: NotebookNode) -> NotebookNode:
 
 
 def build_student_notebooks(
-    solutions_dir: str | Path, workdir: str | Path, config_file: str | Path | None = None
+    solutions_dir: str | Path,
+    workdir: str | Path,
+    config_file: str | Path | None = None,
+    repo: Repository | None = None,
 ) -> dict[str, NotebookNode]:
     """Generate the student notebooks of every source in a scratch course directory."""
     workdir = Path(workdir)
-    ids = stage_sources(solutions_dir, workdir)
+    ids = stage_sources(solutions_dir, workdir, repo=repo)
     generate_assignments(workdir, ids, config_file)
     out: dict[str, NotebookNode] = {}
     for aid in ids:
@@ -264,18 +273,21 @@ def release(
     check: bool = False,
     config_file: str | Path | None = None,
     stage_into: str | Path | None = None,
+    repo: Repository | None = None,
 ) -> ReleaseResult:
     """Regenerate ``notebooks_dir`` from ``solutions_dir`` (or, with ``check``, only compare).
 
     A student notebook in ``notebooks_dir`` without a source is stale: the release removes it when
     it was generated (it carries nbgrader metadata), and ``check`` reports it. ``stage_into``
     (normally the repository, the nbgrader course directory) also receives the staged
-    ``source/<id>/`` folders so that plain nbgrader commands work there.
+    ``source/<id>/`` folders so that plain nbgrader commands work there. ``repo`` is the
+    repository stamped into the Colab badges and setup cells (default: the address in
+    :mod:`course_lib.config`; ``check`` compares with the notebooks stamped with it).
     """
     notebooks_dir = Path(notebooks_dir)
     result = ReleaseResult()
     with tempfile.TemporaryDirectory(prefix="gan-course-release-") as tmp:
-        generated = build_student_notebooks(solutions_dir, tmp, config_file)
+        generated = build_student_notebooks(solutions_dir, tmp, config_file, repo)
     expected = {f"{aid}.ipynb" for aid in generated}
     for aid, nb in generated.items():
         target = notebooks_dir / f"{aid}.ipynb"
@@ -303,5 +315,5 @@ def release(
                 if not check:
                     path.unlink()
     if stage_into is not None and not check:
-        stage_sources(solutions_dir, stage_into)
+        stage_sources(solutions_dir, stage_into, repo=repo)
     return result

@@ -166,7 +166,7 @@ def validate(
                 result.earned = (result.earned or 0) + points(cell)
                 continue
             err = first_error(cell)
-            if err and err[0] == "AssertionError" and err[1]:
+            if err and err[0] in ("AssertionError", "CheckFailed") and err[1]:
                 message = err[1]
             elif err and err[0] == "NotImplementedError":
                 message = "not written yet (it raises NotImplementedError)"

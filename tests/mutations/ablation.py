@@ -67,9 +67,19 @@ def hf_slices(images):
 @alternative(E)
 def hf_negated_kernel_reshape(images):
     n, c, h, w = images.shape
-    kernel = -torch.tensor([[0.0, 1, 0], [1, -4, 1], [0, 1, 0]], device=images.device)
+    kernel = -torch.tensor(
+        [[0.0, 1, 0], [1, -4, 1], [0, 1, 0]], dtype=images.dtype, device=images.device
+    )
     response = F.conv2d(images.reshape(n * c, 1, h, w), kernel.view(1, 1, 3, 3))
     return (response * response).mean()
+
+
+@mutant(E, "float64", "must take the input's dtype and device")
+def hf_kernel_float32(images):
+    c = images.shape[1]
+    kernel = torch.tensor([[0.0, 1, 0], [1, -4, 1], [0, 1, 0]]).to(images.device)
+    response = F.conv2d(images, kernel.expand(c, 1, 3, 3), groups=c)
+    return response.pow(2).mean()
 
 
 @mutant(E, "pads the images with zeros")
@@ -159,19 +169,31 @@ def sharpness_rounded(outputs, targets):
 
 
 # --------------------------------------------------------------------------- saturation
+# A composite whose helper cell never finished: high_frequency_energy is not defined.
+_NO_HELPER: dict = {"__name__": "notebook"}
+exec(
+    """
+def sharpness_helper_missing(outputs, targets):
+    return high_frequency_energy(outputs) / high_frequency_energy(targets)
+""",
+    _NO_HELPER,
+)
+alternative("ablation.sharpness_ratio")(_NO_HELPER["sharpness_helper_missing"])
+
+
 E = "ablation.mean_saturation"
 
 
 @alternative(E)
 def saturation_one_minus(images):
-    rgb = (images + 1) / 2
+    rgb = ((images + 1) / 2).clamp(0, 1)
     mx, mn = rgb.amax(dim=1), rgb.amin(dim=1)
     return torch.where(mx > 0, 1 - mn / mx.clamp(min=1e-8), torch.zeros_like(mx)).mean()
 
 
 @alternative(E)
 def saturation_epsilon(images):
-    rgb = (images + 1) * 0.5
+    rgb = torch.clamp((images + 1) * 0.5, min=0.0, max=1.0)
     mx, mn = rgb.max(1).values, rgb.min(1).values
     return ((mx - mn) / (mx + 1e-9)).mean()
 
@@ -219,6 +241,13 @@ def saturation_batch_axis(images):
 
 
 # --------------------------------------------------------------------------- histogram distance
+@mutant(E, "does not clamp", "clamp the values to [0, 1]")
+def saturation_no_clamp(images):
+    rgb = (images + 1) / 2
+    mx, mn = rgb.amax(dim=1), rgb.amin(dim=1)
+    return torch.where(mx > 0, (mx - mn) / mx.clamp(min=1e-12), torch.zeros_like(mx)).mean()
+
+
 E = "ablation.colour_histogram_distance"
 
 
@@ -226,8 +255,8 @@ E = "ablation.colour_histogram_distance"
 def histogram_intersection(outputs, targets, bins=16):
     distances = []
     for c in range(outputs.shape[1]):
-        p = torch.histc(outputs[:, c], bins=bins, min=-1, max=1)
-        q = torch.histc(targets[:, c], bins=bins, min=-1, max=1)
+        p = torch.histc(outputs[:, c].clamp(-1, 1), bins=bins, min=-1, max=1)
+        q = torch.histc(targets[:, c].clamp(-1, 1), bins=bins, min=-1, max=1)
         distances.append(1 - torch.minimum(p / p.sum(), q / q.sum()).sum())
     return sum(distances) / len(distances)
 
@@ -294,6 +323,15 @@ def histogram_sum_channels(outputs, targets, bins=16):
 
 
 # --------------------------------------------------------------------------- label accuracy
+@mutant(E, "does not clamp", "fall out of every bin")
+def histogram_no_clamp(outputs, targets, bins=16):
+    distances = [
+        0.5 * (_hist(outputs[:, c], bins) - _hist(targets[:, c], bins)).abs().sum()
+        for c in range(outputs.shape[1])
+    ]
+    return torch.stack(distances).mean()
+
+
 E = "ablation.label_accuracy"
 
 

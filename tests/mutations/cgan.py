@@ -184,7 +184,7 @@ def disc_loss_repeat(gen, disc, real, one_hot_labels, noise, criterion):
     return (fake_loss + real_loss) / 2
 
 
-@alternative(E)
+@mutant(E, "batch of 4 images", "where `real` holds 2", "BatchNorm")
 def disc_loss_one_batch(gen, disc, real, one_hot_labels, noise, criterion):
     with torch.no_grad():
         fake = gen(torch.cat([noise, one_hot_labels.float()], 1))
@@ -333,3 +333,48 @@ def gen_loss_labels_then_noise(gen, disc, one_hot_labels, noise, criterion):
 def gen_loss_eval_mode(gen, disc, one_hot_labels, noise, criterion):
     disc.train()
     return gen_loss_repeat(gen, disc, one_hot_labels, noise, criterion)
+
+
+# A composite whose helper cell never finished: combine_vectors is not defined in its globals.
+_NO_HELPER: dict = {"torch": torch, "__name__": "notebook"}
+exec(
+    """
+def disc_loss_helper_missing(gen, disc, real, one_hot_labels, noise, criterion):
+    fake = gen(combine_vectors(noise, one_hot_labels))
+    maps = one_hot_labels[:, :, None, None].float().expand(-1, -1, *real.shape[2:])
+    fake_pred = disc(combine_vectors(fake.detach(), maps))
+    real_pred = disc(combine_vectors(real, maps))
+    return (criterion(fake_pred, torch.zeros_like(fake_pred))
+            + criterion(real_pred, torch.ones_like(real_pred))) / 2
+""",
+    _NO_HELPER,
+)
+alternative("cgan.get_disc_loss")(_NO_HELPER["disc_loss_helper_missing"])
+
+
+@mutant("cgan.get_gen_loss", "calls `gen` 2 times", "once", "dropout")
+def gen_loss_generates_twice(gen, disc, one_hot_labels, noise, criterion):
+    inputs = torch.cat([noise, one_hot_labels.float()], 1)
+    fake = gen(inputs)
+    fake = gen(inputs) if fake.requires_grad else fake
+    maps = _maps(one_hot_labels.float(), fake)
+    pred = disc(torch.cat([fake, maps], 1))
+    return criterion(pred, torch.ones_like(pred))
+
+
+@mutant("cgan.get_disc_loss", "with ones", "target is zeros")
+def disc_loss_ones_for_both(gen, disc, real, one_hot_labels, noise, criterion):
+    fake = gen(torch.cat([noise, one_hot_labels.float()], 1))
+    maps = _maps(one_hot_labels.float(), real)
+    fake_pred = disc(torch.cat([fake.detach(), maps], 1))
+    real_pred = disc(torch.cat([real, maps], 1))
+    return (criterion(fake_pred, torch.ones_like(fake_pred))
+            + criterion(real_pred, torch.ones_like(real_pred))) / 2  # fmt: skip
+
+
+@mutant("cgan.get_gen_loss", "noise.shape or one_hot_labels.shape")
+def gen_loss_fixed_size(gen, disc, one_hot_labels, noise, criterion):
+    fake = gen(torch.cat([noise, one_hot_labels.float()], 1))
+    maps = one_hot_labels.float()[:, :, None, None].expand(-1, -1, 5, 5)
+    pred = disc(torch.cat([fake, maps], 1))
+    return criterion(pred, torch.ones_like(pred))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -588,3 +590,30 @@ def gen_loss_detached_fakes(real_A, real_B, gen_AB, gen_BA, disc_A, disc_B, adv_
         cycle_criterion, lambda_identity, lambda_cycle,
     )  # fmt: skip
     return loss, fake_A.detach(), fake_B.detach()
+
+
+@mutant("cyclegan.get_gen_loss", "multiplies lambda_identity by lambda_cycle", "relative weight")
+def gen_loss_identity_relative(real_A, real_B, gen_AB, gen_BA, disc_A, disc_B, adv_criterion,
+                               identity_criterion, cycle_criterion, lambda_identity=0.1,
+                               lambda_cycle=10):  # fmt: skip
+    return gen_loss_inline(real_A, real_B, gen_AB, gen_BA, disc_A, disc_B, adv_criterion,
+                           identity_criterion, cycle_criterion, lambda_identity * lambda_cycle,
+                           lambda_cycle)  # fmt: skip
+
+
+@mutant("cyclegan.get_disc_loss", "with ones", "target is zeros")
+def disc_loss_ones_for_both(real_X, fake_X, disc_X, adv_criterion):
+    fake_pred, real_pred = disc_X(fake_X.detach()), disc_X(real_X)
+    return (adv_criterion(fake_pred, torch.ones_like(fake_pred))
+            + adv_criterion(real_pred, torch.ones_like(real_pred))) / 2  # fmt: skip
+
+
+# The same composite in a notebook whose helper cells never finished: none of the three helpers
+# is defined in its globals.
+_NO_HELPERS: dict = {"__name__": "notebook"}
+exec(
+    compile(inspect.getsource(gen_loss_with_helpers).split("\n", 1)[1], __file__, "exec"),
+    _NO_HELPERS,
+)
+_NO_HELPERS["gen_loss_with_helpers"].__name__ = "gen_loss_helpers_missing"
+alternative("cyclegan.get_gen_loss")(_NO_HELPERS["gen_loss_with_helpers"])

@@ -570,3 +570,38 @@ def disc_loss_backward_on_copy(gen, disc, real, condition, adv_criterion):
     loss = disc_loss_detach(gen, disc, real, condition, adv_criterion)
     torch.autograd.grad(loss, list(disc.parameters()), retain_graph=True)
     return loss
+
+
+@mutant("pix2pix.receptive_field", "return an int")
+def receptive_float(kernel_sizes, strides):
+    r = 1.0
+    for k, s in zip(reversed(kernel_sizes), reversed(strides), strict=True):
+        r = (r - 1) * s + k
+    return r
+
+
+@mutant("pix2pix.get_gen_loss", "calls `gen` 2 times", "dropout")
+def gen_loss_generates_twice(gen, disc, real, condition, adv_criterion, recon_criterion,
+                             lambda_recon):  # fmt: skip
+    pred = disc(gen(condition), condition)
+    adv = adv_criterion(pred, torch.ones_like(pred))
+    return adv + lambda_recon * recon_criterion(gen(condition), real)
+
+
+@mutant("pix2pix.get_disc_loss", "calls `disc` on a batch of", "BatchNorm")
+def disc_loss_one_batch(gen, disc, real, condition, adv_criterion):
+    with torch.no_grad():
+        fake = gen(condition)
+    pred = disc(torch.cat([fake, real]), torch.cat([condition, condition]))
+    n = len(real)
+    fake_loss = adv_criterion(pred[:n], torch.zeros_like(pred[:n]))
+    real_loss = adv_criterion(pred[n:], torch.ones_like(pred[n:]))
+    return (fake_loss + real_loss) / 2
+
+
+@mutant("pix2pix.get_disc_loss", "with ones", "target is zeros")
+def disc_loss_ones_for_both(gen, disc, real, condition, adv_criterion):
+    fake_pred = disc(gen(condition).detach(), condition)
+    real_pred = disc(real, condition)
+    return (adv_criterion(fake_pred, torch.ones_like(fake_pred))
+            + adv_criterion(real_pred, torch.ones_like(real_pred))) / 2  # fmt: skip

@@ -282,3 +282,115 @@ class PoolRarelyUsesHistory(_Base):
 class PoolWrapsReference(image_pool.ImagePool):
     def query(self, images):
         return super().query(images) + 0
+
+
+class _SlotChoice(_Base):
+    """A pool whose slot choice ``slot(self)`` is the mutation."""
+
+    def slot(self):
+        raise NotImplementedError
+
+    def query(self, images):
+        if self.pool_size == 0:
+            return images
+        out = []
+        for image in images.detach():
+            if len(self.images) < self.pool_size:
+                self.images.append(image)
+                out.append(image)
+            elif random.random() < 0.5:
+                slot = self.slot()
+                out.append(self.images[slot])
+                self.images[slot] = image
+            else:
+                out.append(image)
+        return torch.stack(out)
+
+
+@mutant(E, "chose slot 0 of 4", "same probability")
+class PoolSameSlot(_SlotChoice):
+    def slot(self):
+        return 0
+
+
+@mutant(E, "chose slot 3 of 4 only 0 times", "randint includes its upper end")
+class PoolNeverLastSlot(_SlotChoice):
+    def slot(self):
+        return random.randint(0, self.pool_size - 2)
+
+
+@mutant(E, "always returns the oldest stored image")
+class PoolReturnsOldest(_Base):
+    def query(self, images):
+        if self.pool_size == 0:
+            return images
+        out = []
+        for image in images.detach():
+            if len(self.images) < self.pool_size:
+                self.images.append(image)
+                out.append(image)
+            elif random.random() < 0.5:
+                out.append(self.images.pop(0))
+                self.images.append(image)
+            else:
+                out.append(image)
+        return torch.stack(out)
+
+
+@mutant(E, "always returns the newest stored image")
+class PoolReturnsNewest(_Base):
+    def query(self, images):
+        if self.pool_size == 0:
+            return images
+        out = []
+        for image in images.detach():
+            if len(self.images) < self.pool_size:
+                self.images.append(image)
+                out.append(image)
+            elif random.random() < 0.5:
+                out.append(self.images.pop())
+                self.images.append(image)
+            else:
+                out.append(image)
+        return torch.stack(out)
+
+
+@mutant(E, "more than pool_size=", "one image at a time")
+class PoolFillsWholeBatch(_Base):
+    def query(self, images):
+        if self.pool_size == 0:
+            return images
+        images = images.detach()
+        if len(self.images) < self.pool_size:
+            self.images.extend(images)
+            return images
+        out = []
+        for image in images:
+            if random.random() < 0.5:
+                slot = random.randrange(len(self.images))
+                out.append(self.images[slot])
+                self.images[slot] = image
+            else:
+                out.append(image)
+        return torch.stack(out)
+
+
+@alternative(E)
+class PoolFillsPartOfABatch(_Base):
+    """Stores a slice of the batch at once while filling, then goes image by image."""
+
+    def query(self, images):
+        if self.pool_size == 0:
+            return images
+        images = images.detach()
+        room = self.pool_size - len(self.images)
+        self.images.extend(images[:room])
+        out = list(images[:room])
+        for image in images[room:] if room > 0 else images:
+            if random.random() < 0.5:
+                slot = random.randrange(self.pool_size)
+                out.append(self.images[slot])
+                self.images[slot] = image
+            else:
+                out.append(image)
+        return torch.stack(out)
