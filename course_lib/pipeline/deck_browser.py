@@ -46,7 +46,9 @@ MEASURE_SCRIPT = """
       Reveal.slide(idx.h, idx.v);
       var head = s.querySelector('h1, h2, h3');
       out.push({h: idx.h, v: idx.v || 0, height: s.scrollHeight,
-                title: head ? head.textContent.replace('\\u00b6', '').trim() : ''});
+                title: head ? head.textContent.replace('\\u00b6', '').trim() : '',
+                math: s.querySelectorAll('mjx-container').length,
+                raw_tex: s.innerText.indexOf('$$') >= 0});
     });
     var pre = document.createElement('pre');
     pre.id = 'deck-heights';
@@ -60,12 +62,14 @@ MEASURE_SCRIPT = """
 
 @dataclass
 class SlideHeight:
-    """The rendered height of one slide (``h``/``v`` are reveal.js's indices)."""
+    """One rendered slide: reveal.js's indices, its height, its typeset equations, raw TeX left."""
 
     h: int
     v: int
     height: int
     title: str
+    math: int = 0
+    raw_tex: bool = False
 
     @property
     def anchor(self) -> str:

@@ -58,10 +58,14 @@ MAX_LINES = 20
 MAX_OUTPUT_SLIDES = 2
 #: The deck's canvas (16:9); reveal.js scales it to the screen.
 SLIDE_WIDTH, SLIDE_HEIGHT = 1280, 720
-#: Height of one line of text in the deck's CSS, in canvas pixels.
-LINE_PX = 32
+#: Height of one line of code in the deck's CSS, in canvas pixels.
+LINE_PX = 29
 #: Characters per line before the browser wraps, for text and for code.
-TEXT_CHARS, CODE_CHARS = 100, 92
+TEXT_CHARS, CODE_CHARS = 88, 92
+#: A line of text is this many lines of code high (the unit of :data:`MAX_LINES`).
+TEXT_WEIGHT = 1.15
+#: A piece that introduces the next ("...:") may take a slide this much over MAX_LINES.
+LEAD_IN_SLACK = 1.1
 #: Widest and tallest a figure is shown (CSS ``max-width`` / ``max-height``), in canvas pixels.
 IMAGE_MAX_WIDTH, IMAGE_MAX_HEIGHT = 1180, 480
 #: What a stub shows in place of a solution (nbgrader's own stubs).
@@ -85,10 +89,13 @@ DECK_CSS = f"""
 .reveal .jp-InputPrompt, .reveal .jp-OutputPrompt {{ display: none; }}
 .reveal .jp-Cell {{ padding: 2px 0; }}
 .reveal .jp-Notebook, .reveal .jp-Cell-inputWrapper, .reveal .jp-OutputArea {{ overflow: hidden; }}
-.reveal h1, .reveal h2, .reveal h3 {{ text-transform: none; line-height: 1.15; }}
-.reveal h1 {{ font-size: 44px; margin: 0 0 12px 0; }}
-.reveal h2 {{ font-size: 36px; margin: 0 0 10px 0; }}
-.reveal h3 {{ font-size: 29px; margin: 0 0 8px 0; }}
+.reveal .slides h1, .reveal .slides h2, .reveal .slides h3 {{
+  text-transform: none !important; line-height: 1.15 !important;
+}}
+.reveal .slides h1 {{ font-size: 46px !important; margin: 0 0 12px 0 !important; }}
+.reveal .slides h2 {{ font-size: 38px !important; margin: 0 0 10px 0 !important; }}
+.reveal .slides h3 {{ font-size: 31px !important; margin: 0 0 8px 0 !important; }}
+.reveal .slides .jp-RenderedHTMLCommon {{ font-size: 26px !important; }}
 .reveal .jp-RenderedHTMLCommon p, .reveal .jp-RenderedHTMLCommon li {{
   margin: 3px 0; line-height: 1.33;
 }}
@@ -96,9 +103,11 @@ DECK_CSS = f"""
   margin: 4px 0 4px 1.2em;
 }}
 .reveal .jp-RenderedHTMLCommon code {{ font-size: 0.85em; padding: 0 3px; }}
-.reveal pre {{ font-size: 20px; line-height: 1.3; margin: 0; white-space: pre-wrap; }}
-.reveal .jp-OutputArea-output pre {{ font-size: 19px; }}
-.reveal table {{ font-size: 21px; margin: 6px 0; }}
+.reveal .slides pre, .reveal .slides pre code {{
+  font-size: 22px !important; line-height: 1.3 !important; margin: 0; white-space: pre-wrap;
+}}
+.reveal .slides .jp-OutputArea-output pre {{ font-size: 21px !important; }}
+.reveal .slides table {{ font-size: 23px !important; margin: 6px 0; }}
 .reveal table th, .reveal table td {{ padding: 2px 10px; }}
 .reveal section img {{
   max-width: {IMAGE_MAX_WIDTH}px; max-height: {IMAGE_MAX_HEIGHT}px; width: auto; height: auto;
@@ -258,19 +267,19 @@ def markdown_lines(text: str) -> float:
                 in_math = False
             continue
         if not line:
-            total += 0.4
+            total += 0.35
         elif line.startswith("# "):
-            total += 2.0 * _wrapped(line, 56)
+            total += 2.2 * _wrapped(line, 50)
         elif line.startswith("## "):
-            total += 1.7 * _wrapped(line, 66)
+            total += 1.9 * _wrapped(line, 60)
         elif line.startswith("### "):
-            total += 1.4 * _wrapped(line, 80)
+            total += 1.5 * _wrapped(line, 74)
         elif re.fullmatch(r"\|?\s*:?-{2,}.*", line):
             continue  # the separator row of a table
         elif line.startswith("|"):
-            total += 1.05 * _wrapped(line, TEXT_CHARS + 20)
+            total += 1.2 * _wrapped(line, TEXT_CHARS + 20)
         else:
-            total += _wrapped(line, TEXT_CHARS)
+            total += TEXT_WEIGHT * _wrapped(line, TEXT_CHARS)
     return total
 
 
@@ -508,6 +517,36 @@ def _continuation(heading: str) -> NotebookNode:
     return cell
 
 
+def _leads_in(slide: Slide, next_lines: float, limit: float) -> bool:
+    """True when the slide ends with a lead-in ("...:") and the next piece fits within ``limit``."""
+    last = slide.cells[-1] if slide.cells else None
+    return (
+        last is not None
+        and last.cell_type == "markdown"
+        and last.source.rstrip().endswith(":")
+        and slide.lines + next_lines <= limit
+    )
+
+
+def _pop_lead_in(slide: Slide, next_lines: float, max_lines: float) -> NotebookNode | None:
+    """The slide's last cell if it introduces what follows ("...:"), taken off the slide.
+
+    It is moved when the next piece goes on a new slide, so that "Follow the shapes:" is not
+    left at the bottom of one slide with the code it announces on the next.
+    """
+    if len(slide.cells) < 2:
+        return None
+    last = slide.cells[-1]
+    if last.cell_type != "markdown" or not last.source.rstrip().endswith(":"):
+        return None
+    cost = cell_lines(last)
+    if cost + next_lines + markdown_lines("### x (continued)") > max_lines:
+        return None
+    slide.cells.pop()
+    slide.lines -= cost
+    return last
+
+
 def plan_slides(
     nb: NotebookNode, with_solutions: bool = False, max_lines: float = MAX_LINES
 ) -> list[Slide]:
@@ -549,10 +588,15 @@ def plan_slides(
             lines = cell_lines(piece)
             if not slides or (i == 0 and kind in ("slide", "subslide")):
                 current = start(kind)
-            elif slides[-1].lines + lines > max_lines or piece.metadata.get("deck", {}).get(
-                "new_slide"
-            ):
+            elif (
+                slides[-1].lines + lines > max_lines
+                and not _leads_in(slides[-1], lines, LEAD_IN_SLACK * max_lines)
+            ) or piece.metadata.get("deck", {}).get("new_slide"):
+                lead_in = _pop_lead_in(slides[-1], lines, max_lines)
                 current = start("subslide", continued=not new_heading)
+                if lead_in is not None:
+                    current.cells.append(lead_in)
+                    current.lines += cell_lines(lead_in)
             else:
                 current = slides[-1]
             if new_heading:
