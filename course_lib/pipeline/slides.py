@@ -427,12 +427,20 @@ def _markdown_blocks(source: str) -> list[str]:
 def split_code(cell: NotebookNode, source: str, budget: float) -> list[NotebookNode]:
     """A code cell cut into pieces of at most ``budget`` lines: its input, then its outputs.
 
-    The input is cut at blank lines where possible; a printout longer than a slide is cut into
-    slide-sized pieces, and one longer than :data:`MAX_OUTPUT_SLIDES` slides is shortened.
+    An input of at most :data:`MAX_LINES` lines stays whole; a longer one is cut into pieces of
+    about equal length, between statements (at blank lines where possible). A printout longer
+    than a slide is cut into slide-sized pieces, and one longer than :data:`MAX_OUTPUT_SLIDES`
+    slides is shortened.
     """
     pieces: list[NotebookNode] = []
     outputs = [o for o in cell.get("outputs", []) if not _is_progress_noise(o)]
-    chunks = _cut_lines(source.split("\n"), budget - 1) if source.strip() else []
+    lines = source.split("\n")
+    if not source.strip():
+        chunks: list[list[str]] = []
+    elif text_lines(source) <= MAX_LINES:
+        chunks = [lines]
+    else:
+        chunks = _cut_code(lines, budget - 1)
     for chunk in chunks:
         pieces.append(_deck_cell(cell, "\n".join(chunk)))
     # outputs follow the last input piece while they fit
@@ -450,6 +458,44 @@ def split_code(cell: NotebookNode, source: str, budget: float) -> list[NotebookN
 def _is_progress_noise(output: NotebookNode) -> bool:
     """A stderr stream of progress bars or warnings, which a lecture does not show."""
     return output.get("output_type") == "stream" and output.get("name") == "stderr"
+
+
+def _cut_code(lines: list[str], budget: float) -> list[list[str]]:
+    """Code cut into chunks of about equal length, each within ``budget``, between statements."""
+    n = math.ceil(text_lines("\n".join(lines)) / budget)
+    chunks: list[list[str]] = []
+    rest = lines
+    while rest:
+        if text_lines("\n".join(rest)) <= budget or n <= 1:
+            chunks.append(rest)
+            break
+        target = len(rest) / n
+        best, best_score = 1, -1e9
+        for i in range(1, len(rest)):
+            if text_lines("\n".join(rest[:i])) > budget:
+                break
+            score = -abs(i - target) + _cut_quality(rest, i)
+            if score > best_score:
+                best, best_score = i, score
+        chunks.append(rest[:best])
+        rest = rest[best:]
+        while rest and not rest[0].strip():
+            rest = rest[1:]
+        n -= 1
+    return [c for c in chunks if any(ln.strip() for ln in c)]
+
+
+def _cut_quality(lines: list[str], i: int) -> float:
+    """How good a place it is to start a new chunk at line ``i`` (higher is better)."""
+    before, after = lines[i - 1].rstrip(), lines[i]
+    if not before.strip():
+        return 6.0  # after a blank line
+    if before.endswith(("(", "[", "{", ",", "\\", ":")) or after.strip().startswith(
+        (")", "]", "}")
+    ):
+        return -20.0  # inside a statement or right after a block opener
+    indent = len(after) - len(after.lstrip())
+    return 3.0 if indent == 0 else 0.0
 
 
 def _cut_lines(lines: list[str], budget: float) -> list[list[str]]:
@@ -593,7 +639,9 @@ def plan_slides(
                 and not _leads_in(slides[-1], lines, LEAD_IN_SLACK * max_lines)
             ) or piece.metadata.get("deck", {}).get("new_slide"):
                 lead_in = _pop_lead_in(slides[-1], lines, max_lines)
-                current = start("subslide", continued=not new_heading)
+                heading_cost = markdown_lines("### x (continued)")
+                fits = lines + heading_cost <= LEAD_IN_SLACK * max_lines
+                current = start("subslide", continued=not new_heading and fits)
                 if lead_in is not None:
                     current.cells.append(lead_in)
                     current.lines += cell_lines(lead_in)
