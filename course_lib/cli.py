@@ -47,7 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="generate the datasets, run every solution notebook in fast mode, write outputs/",
         description="The course's main job: generate the embedded datasets, run every notebook "
         "of solutions/ in fast mode, save the executed notebooks and their figures to outputs/ "
-        "and write outputs/report.md. Exit status 1 when something failed.",
+        "and write outputs/report.md (fast-mode figures are stamped as such). With --full: the "
+        "default settings into outputs/full/, then the decks. Exit status 1 when something "
+        "failed.",
     )
     p.add_argument("--data", type=Path, default=None, help="dataset folder (default: data/)")
     p.add_argument("--solutions", type=Path, default=REPO_ROOT / "solutions")
