@@ -498,29 +498,11 @@ def _cut_quality(lines: list[str], i: int) -> float:
     return 3.0 if indent == 0 else 0.0
 
 
-def _cut_lines(lines: list[str], budget: float) -> list[list[str]]:
-    chunks: list[list[str]] = []
-    current: list[str] = []
-    for line in lines:
-        if current and text_lines("\n".join([*current, line])) > budget:
-            # cut at the last blank line of the chunk when there is one in its second half
-            blanks = [i for i, ln in enumerate(current) if not ln.strip()]
-            cut = blanks[-1] if blanks and blanks[-1] >= len(current) // 2 else len(current)
-            chunks.append(current[:cut])
-            current = current[cut:]
-            while current and not current[0].strip():
-                current.pop(0)
-        current.append(line)
-    if current:
-        chunks.append(current)
-    return [c for c in chunks if any(ln.strip() for ln in c)]
-
-
 def _split_output(output: NotebookNode, budget: float) -> list[NotebookNode]:
-    if output.get("output_type") != "stream" or output_lines(output) <= budget:
+    if output.get("output_type") != "stream" or output_lines(output) <= max(budget, MAX_LINES):
         return [output]
     lines = output.get("text", "").rstrip("\n").split("\n")
-    chunks = _cut_lines(lines, budget - 1)
+    chunks = _cut_code(lines, budget - 1)
     if len(chunks) > MAX_OUTPUT_SLIDES:
         shown = chunks[:MAX_OUTPUT_SLIDES]
         rest = len(lines) - sum(len(c) for c in shown)
