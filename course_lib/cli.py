@@ -11,6 +11,10 @@ from course_lib.config import REPO_ROOT
 EXAMPLES = """\
 examples:
   gan-course build                          datasets, every notebook in fast mode, figures, report
+  gan-course build --full                   every notebook at its default settings (hours on a
+                                            CPU; resumable), real figures, decks, report
+  gan-course slides                         a reveal.js deck per notebook in outputs/slides/
+  gan-course slides 02_pix2pix --with-solutions
   gan-course validate notebooks/01_cgan_basics.ipynb
                                             run a notebook's checks, list what passes
   gan-course release                        regenerate notebooks/ from solutions/
@@ -45,12 +49,54 @@ def build_parser() -> argparse.ArgumentParser:
         help="generate the datasets, run every solution notebook in fast mode, write outputs/",
         description="The course's main job: generate the embedded datasets, run every notebook "
         "of solutions/ in fast mode, save the executed notebooks and their figures to outputs/ "
-        "and write outputs/report.md. Exit status 1 when something failed.",
+        "and write outputs/report.md (fast-mode figures are stamped as such). With --full: the "
+        "default settings into outputs/full/, then the decks. Exit status 1 when something "
+        "failed.",
     )
     p.add_argument("--data", type=Path, default=None, help="dataset folder (default: data/)")
     p.add_argument("--solutions", type=Path, default=REPO_ROOT / "solutions")
     p.add_argument("--outputs", type=Path, default=REPO_ROOT / "outputs")
-    p.add_argument("--timeout", type=_positive, default=600, help="seconds per cell (default: 600)")
+    p.add_argument(
+        "--timeout",
+        type=_positive,
+        default=None,
+        help="seconds per cell (default: 600; 7200 with --full)",
+    )
+    p.add_argument(
+        "--full",
+        action="store_true",
+        help="default settings instead of fast mode: real figures and numbers, the decks, and "
+        "outputs/full/report.md; a notebook already run is kept, training resumes from its "
+        "checkpoints",
+    )
+    p.add_argument(
+        "--only", action="append", default=None, metavar="NOTEBOOK", help="only this notebook"
+    )
+    p.add_argument(
+        "--force", action="store_true", help="with --full: run again what is done already"
+    )
+
+    p = sub.add_parser(
+        "slides",
+        help="a reveal.js deck per notebook in outputs/slides/, offline",
+        description="Write outputs/slides/<notebook>.html for every NOTEBOOK (default: all) "
+        "from its executed copy (the full build's, else the fast build's, marked as such). "
+        "The decks load reveal.js and MathJax from outputs/slides/assets/, never the network. "
+        "Check cells are left out; exercises show the learner's stub.",
+    )
+    p.add_argument("notebooks", nargs="*", metavar="NOTEBOOK", help="names or paths")
+    p.add_argument(
+        "--with-solutions",
+        action="store_true",
+        help="show the solutions (written to <notebook>-solutions.html)",
+    )
+    p.add_argument("--solutions", type=Path, default=REPO_ROOT / "solutions")
+    p.add_argument("--outputs", type=Path, default=REPO_ROOT / "outputs")
+    p.add_argument(
+        "--no-outputs",
+        action="store_true",
+        help="build from the source notebooks, without figures (no build needed)",
+    )
 
     p = sub.add_parser(
         "validate",
@@ -141,14 +187,47 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from course_lib.pipeline.execute import build, jupyter_hint
+    from course_lib.pipeline.execute import (
+        BUILD_CELL_TIMEOUT,
+        FULL_CELL_TIMEOUT,
+        build,
+        jupyter_hint,
+    )
 
-    report = build(args.solutions, args.outputs, args.data, timeout=args.timeout)
+    timeout = args.timeout or (FULL_CELL_TIMEOUT if args.full else BUILD_CELL_TIMEOUT)
+    report = build(
+        args.solutions,
+        args.outputs,
+        args.data,
+        timeout=timeout,
+        full=args.full,
+        only=args.only,
+        force=args.force,
+    )
     print()
     if report.failed:
         print("FAILED: " + ", ".join(report.failed) + f" (see {report.report_path})")
     print(f"Open the course in JupyterLab:  {jupyter_hint()}")
     return 1 if report.failed else 0
+
+
+def _slides(args: argparse.Namespace) -> int:
+    from course_lib.pipeline.notebook_tools import NotebookReadError
+    from course_lib.pipeline.release import ReleaseError
+    from course_lib.pipeline.slides import SlidesError, build_slides
+
+    try:
+        build_slides(
+            args.notebooks,
+            with_solutions=args.with_solutions,
+            solutions_dir=args.solutions,
+            outputs_dir=args.outputs,
+            executed=not args.no_outputs,
+        )
+    except (SlidesError, ReleaseError, NotebookReadError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -255,6 +334,7 @@ def _feedback(args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "build": _build,
+    "slides": _slides,
     "validate": _validate,
     "release": _release,
     "autograde": _autograde,

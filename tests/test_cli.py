@@ -22,7 +22,7 @@ def test_console_script_help_lists_the_commands():
     script = Path(sys.executable).with_name("gan-course")
     cmd = [str(script)] if script.exists() else [sys.executable, "-m", "course_lib.cli"]
     out = subprocess.run([*cmd, "--help"], capture_output=True, text=True, check=True).stdout
-    for command in ("build", "validate", "release", "autograde", "feedback", "examples:"):
+    for command in ("build", "slides", "validate", "release", "autograde", "feedback", "examples:"):
         assert command in out
 
 
@@ -94,6 +94,10 @@ def test_build_runs_every_solution_and_writes_figures_and_report(tmp_path, fake_
     assert "jupyter lab notebooks/" in out
     figures = sorted((tmp_path / "outputs" / "figures" / cf.NAME).glob("*.png"))
     assert [p.name for p in figures] == ["01.png"]
+    from PIL import Image
+
+    # fast mode: every saved figure carries the "smoke test, not a result" band
+    assert Image.open(figures[0]).convert("RGB").getpixel((1, 1)) == (176, 0, 32)
     assert (tmp_path / "outputs" / "executed" / f"{cf.NAME}.ipynb").is_file()
     report = (tmp_path / "outputs" / "report.md").read_text()
     assert f"| `{cf.NAME}.ipynb` | ok |" in report and "| 4 | 0 | 1 |" in report

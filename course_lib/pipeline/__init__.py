@@ -60,6 +60,8 @@ scores 0.
 
 Modules: :mod:`~course_lib.pipeline.cells` (authoring helpers), :mod:`~.notebook_tools`,
 :mod:`~.release`, :mod:`~.autograde` and :mod:`~.worker`, :mod:`~.feedback`, :mod:`~.validate`,
-:mod:`~.execute` (``build``), :mod:`~.preprocessors` and :mod:`~.kernel_guard` (robust grading),
-:mod:`~.settings` (shared nbgrader settings).
+:mod:`~.execute` (``build``, fast and ``--full``), :mod:`~.slides` and :mod:`~.slide_plan`
+(the offline decks), :mod:`~.deck_browser` (the decks in headless Chromium),
+:mod:`~.preprocessors` and :mod:`~.kernel_guard` (robust grading), :mod:`~.settings` (shared
+nbgrader settings).
 """
