@@ -381,7 +381,11 @@ class HideHiddenTests(NbGraderPreprocessor):
         if hidden:
             for out in cell.get("outputs", []):
                 if out.get("output_type") == "error":
-                    out["traceback"] = [
-                        f"\x1b[0;31m{out.get('ename', 'Error')}\x1b[0m: {out.get('evalue', '')}"
-                    ]
+                    if out.get("ename") == "CheckFailed":  # a check's message says it all
+                        out["traceback"] = [str(out.get("evalue", ""))]
+                    else:
+                        out["traceback"] = [
+                            f"\x1b[0;31m{out.get('ename', 'Error')}\x1b[0m: "
+                            f"{out.get('evalue', '')}"
+                        ]
         return cell, resources
