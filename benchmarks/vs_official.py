@@ -148,8 +148,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default=None)
     parser.add_argument("--official", type=Path, default=DEFAULT_OFFICIAL)
     parser.add_argument("--plain", action="store_true", help="also ours with the unfused Adam")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     args = parser.parse_args(argv)
     device = get_device(args.device)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     classes = import_official(args.official)
     if classes is None:
         print(f"official code not found at {args.official}: nothing to compare against")
