@@ -11,6 +11,7 @@ from torch import nn
 
 from ..losses import cgan as losses
 from ..models import ConditionalDiscriminator, ConditionalGenerator
+from .common import make_adam
 from .trainer import GANTrainer
 
 __all__ = ["ConditionalGANConfig", "ConditionalGAN"]
@@ -41,6 +42,8 @@ class ConditionalGAN(GANTrainer):
     The notebook trains it with the learner's own functions: ``disc_loss``, ``gen_loss`` and
     ``one_hot`` (the signatures of the reference ``get_disc_loss``, ``get_gen_loss`` and
     ``get_one_hot_labels``) replace the reference ones; the update order stays.
+    ``fused_adam=False`` uses torch's unfused Adam (see :func:`~course_lib.training.common.
+    make_adam`).
     """
 
     def __init__(
@@ -52,6 +55,7 @@ class ConditionalGAN(GANTrainer):
         disc_loss: Callable[..., torch.Tensor] | None = None,
         gen_loss: Callable[..., torch.Tensor] | None = None,
         one_hot: Callable[[torch.Tensor, int], torch.Tensor] | None = None,
+        fused_adam: bool = True,
     ) -> None:
         super().__init__(device, amp)
         self.disc_loss_fn = disc_loss or losses.get_disc_loss
@@ -64,8 +68,8 @@ class ConditionalGAN(GANTrainer):
         self.disc = ConditionalDiscriminator(disc_in, c.hidden_channels).to(self.device)
         self.criterion = nn.BCEWithLogitsLoss()
         betas = (c.beta1, c.beta2)
-        self.opt_gen = torch.optim.Adam(self.gen.parameters(), lr=c.lr, betas=betas)
-        self.opt_disc = torch.optim.Adam(self.disc.parameters(), lr=c.lr, betas=betas)
+        self.opt_gen = make_adam(self.gen.parameters(), c.lr, betas, self.device, fused_adam)
+        self.opt_disc = make_adam(self.disc.parameters(), c.lr, betas, self.device, fused_adam)
         self.networks = {"gen": self.gen, "disc": self.disc}
         self.optimizers = {"gen": self.opt_gen, "disc": self.opt_disc}
 

@@ -7,6 +7,7 @@ import os
 import random
 import tempfile
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ __all__ = [
     "load_checkpoint",
     "gan_criterion",
     "configure_backends",
+    "make_adam",
 ]
 
 
@@ -36,6 +38,27 @@ def configure_backends(device: torch.device) -> None:
         torch.backends.cudnn.benchmark = True
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
+
+
+def make_adam(
+    params: Iterable[nn.Parameter],
+    lr: float,
+    betas: tuple[float, float],
+    device: torch.device,
+    fused: bool = True,
+) -> torch.optim.Adam:
+    """``torch.optim.Adam`` with the same update rule, as one fused kernel where torch has one.
+
+    The fused implementation (CPU and CUDA) updates every parameter in a single pass over its
+    memory instead of one elementwise operation after another; on the CPU the unfused default
+    runs a Python loop over the parameters, which costs about a sixth of a Pix2Pix step at
+    256x256. ``fused=False`` gives torch's default implementation (the same mathematics; the
+    results agree to rounding).
+    """
+    params = list(params)
+    if fused and device.type in ("cpu", "cuda"):
+        return torch.optim.Adam(params, lr=lr, betas=betas, fused=True)
+    return torch.optim.Adam(params, lr=lr, betas=betas)
 
 
 def gan_criterion(mode: str) -> nn.Module:

@@ -13,7 +13,7 @@ from torch import nn
 from ..image_pool import ImagePool
 from ..losses import cyclegan as losses
 from ..models import PatchGANDiscriminator, ResnetGenerator
-from .common import gan_criterion, set_requires_grad
+from .common import gan_criterion, make_adam, set_requires_grad
 from .trainer import GANTrainer
 
 __all__ = ["CycleGANConfig", "CycleGAN"]
@@ -56,6 +56,8 @@ class CycleGAN(GANTrainer):
     :func:`course_lib.losses.cyclegan.get_gen_loss`), ``disc_loss`` (that of
     :func:`course_lib.losses.cyclegan.get_disc_loss`) and ``pool`` (a class used as
     ``pool(pool_size).query(images)``) replace the reference ones; the update order stays.
+    ``fused_adam=False`` uses torch's unfused Adam (see :func:`~course_lib.training.common.
+    make_adam`).
     """
 
     def __init__(
@@ -67,6 +69,7 @@ class CycleGAN(GANTrainer):
         gen_loss: Callable[..., Any] | None = None,
         disc_loss: Callable[..., Any] | None = None,
         pool: type | None = None,
+        fused_adam: bool = True,
     ) -> None:
         super().__init__(device, amp)
         self.gen_loss_fn = gen_loss or losses.get_gen_loss
@@ -98,15 +101,19 @@ class CycleGAN(GANTrainer):
         self.pool_A = pool(c.pool_size)
         self.pool_B = pool(c.pool_size)
         betas = (c.beta1, c.beta2)
-        self.opt_gen = torch.optim.Adam(
+        self.opt_gen = make_adam(
             itertools.chain(self.gen_AB.parameters(), self.gen_BA.parameters()),
-            lr=c.lr,
-            betas=betas,
+            c.lr,
+            betas,
+            self.device,
+            fused_adam,
         )
-        self.opt_disc = torch.optim.Adam(
+        self.opt_disc = make_adam(
             itertools.chain(self.disc_A.parameters(), self.disc_B.parameters()),
-            lr=c.lr,
-            betas=betas,
+            c.lr,
+            betas,
+            self.device,
+            fused_adam,
         )
         self.networks = {
             "gen_AB": self.gen_AB,

@@ -10,7 +10,7 @@ from torch import nn
 
 from ..losses import pix2pix as losses
 from ..models import PatchGANDiscriminator, UNetGenerator
-from .common import gan_criterion, set_requires_grad
+from .common import gan_criterion, make_adam, set_requires_grad
 from .trainer import GANTrainer
 
 __all__ = ["Pix2PixConfig", "Pix2Pix"]
@@ -56,6 +56,8 @@ class Pix2Pix(GANTrainer):
     ``0.5 * (loss(D(fake.detach(), A), 0) + loss(D(B, A), 1))``, then updates G on
     ``loss(D(fake, A), 1) + lambda * L1(B, fake)`` with D frozen. ``use_gan=False`` gives the
     regression-only baselines of the L1-vs-L2 ablation (no discriminator is trained).
+    ``fused_adam=False`` uses torch's unfused Adam (see :func:`~course_lib.training.common.
+    make_adam`).
     """
 
     def __init__(
@@ -63,6 +65,8 @@ class Pix2Pix(GANTrainer):
         config: Pix2PixConfig | None = None,
         device: torch.device | str | None = None,
         amp: bool | None = None,
+        *,
+        fused_adam: bool = True,
     ) -> None:
         super().__init__(device, amp)
         self.config = c = config or Pix2PixConfig()
@@ -80,8 +84,8 @@ class Pix2Pix(GANTrainer):
         self.adv_criterion = gan_criterion(c.gan_mode)
         self.recon_criterion = recon_criterion(c.recon)
         betas = (c.beta1, c.beta2)
-        self.opt_gen = torch.optim.Adam(self.gen.parameters(), lr=c.lr, betas=betas)
-        self.opt_disc = torch.optim.Adam(self.disc.parameters(), lr=c.lr, betas=betas)
+        self.opt_gen = make_adam(self.gen.parameters(), c.lr, betas, self.device, fused_adam)
+        self.opt_disc = make_adam(self.disc.parameters(), c.lr, betas, self.device, fused_adam)
         self.networks = {"gen": self.gen, "disc": self.disc}
         self.optimizers = {"gen": self.opt_gen, "disc": self.opt_disc}
 
