@@ -303,16 +303,32 @@ def test_the_gradebook_holds_only_what_the_grader_wrote(batch):
             assert submission.score == pytest.approx(expected), student
 
 
+def _printed(path: Path) -> str:
+    """Everything the kernel printed into a graded notebook (stream outputs)."""
+    nb = read_notebook(path)
+    return "".join(
+        out.get("text", "")
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for out in cell.get("outputs", [])
+        if out.get("output_type") == "stream"
+    )
+
+
 def test_no_solution_or_secret_reaches_any_graded_notebook_or_feedback(batch):
     graded = sorted((batch.course_dir / "autograded").glob(f"*/{cf.NAME}/*.ipynb"))
     pages = [p for p in batch.feedback.written if p.suffix == ".html"]
     assert len(graded) == len(batch.students) and len(pages) == len(batch.students)
+    assert batch.feedback.problems == []
     for path in [*graded, *pages]:
         text = path.read_text(encoding="utf-8", errors="replace")
         assert MANUAL_SOLUTION not in text, path
-        assert cf.HIDDEN_MARKER not in text, path
         assert SECRET not in text, path
         assert "BEGIN SOLUTION" not in text, path
+    for page in pages:  # the graded notebooks hold the hidden tests nbgrader ran, not the pages
+        assert cf.HIDDEN_MARKER not in page.read_text(encoding="utf-8"), page
+    for path in graded:  # and no kernel could read them (in the staged notebook file) and print
+        assert cf.HIDDEN_MARKER not in _printed(path), path
 
 
 def test_the_network_is_out_of_reach(batch):

@@ -13,7 +13,8 @@ Inside the sandbox
 ------------------
 * the system (``/usr``), the Python installation, its environment's packages and ``course_lib``
   are visible read-only; so are the datasets (prepared by the grader before the kernel starts);
-* the working folder is a private copy of the submission's folder on a size-limited tmpfs, the
+* the working folder is a private copy of the submission's folder (without the notebook file,
+  which nbgrader stages with the hidden tests in it) on a size-limited tmpfs, the
   only writable place besides a private, size-limited ``/tmp`` (and the folder holding the
   kernel's sockets); nothing else of the course directory exists there -- no ``solutions/``,
   ``source/``, gradebook, other submissions, ``autograded/`` or ``feedback/`` -- nor any home
@@ -259,6 +260,26 @@ def _identity_files(rundir: Path) -> tuple[Path, Path]:
     return passwd, group
 
 
+def seed_folder(workdir: str | Path, seed: Path) -> Path:
+    """A copy of ``workdir`` without its notebooks, for the kernel's working folder.
+
+    The notebook being graded lies in its working folder as nbgrader staged it, with the hidden
+    tests put back into its test cells: the kernel never sees it (it gets its cells from the
+    grader, not from the file).
+    """
+    shutil.rmtree(seed, ignore_errors=True)
+    if Path(workdir).is_dir():
+        shutil.copytree(
+            workdir,
+            seed,
+            symlinks=True,
+            ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"),
+        )
+    else:
+        seed.mkdir()
+    return seed
+
+
 def prepare_rundir(rundir: str | Path) -> None:
     """Make ``rundir`` (the kernel's sockets) writable for the kernel's host user."""
     if _privileged():
@@ -388,11 +409,12 @@ class SandboxedKernelManager(AsyncKernelManager):
             self.ip = os.path.join(self._rundir, "kernel")
             self.connection_file = os.path.join(self._rundir, "kernel.json")
         self._workdir = str(kw.get("cwd") or os.getcwd())
+        seed = seed_folder(self._workdir, Path(self._rundir) / "seed")
         cmd, launch = await super()._async_pre_start_kernel(**kw)
         env = dict(launch.get("env") or os.environ)
         launch["env"] = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
         launch["cwd"] = self._rundir
-        wrapped = bwrap_command(cmd, self._workdir, self._rundir, env, self.limits)
+        wrapped = bwrap_command(cmd, seed, self._rundir, env, self.limits)
         if _privileged():  # the connection file (mode 0600) must be the kernel user's to read
             os.chown(self.connection_file, kernel_uid(), kernel_uid())
         return wrapped, launch
