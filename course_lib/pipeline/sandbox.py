@@ -237,6 +237,10 @@ def sandbox_environment(env: dict[str, str]) -> dict[str, str]:
         PYTHONNOUSERSITE="1",
         PYTHONDONTWRITEBYTECODE="1",
         GAN_COURSE_SANDBOXED="1",
+        # the kernel's parent is the sandbox's init (PID 1), which ipykernel takes as "a parent
+        # that cannot go away": no parent poller, no console note (bwrap's --die-with-parent
+        # ends the kernel with its grader)
+        JPY_PARENT_PID="1",
     )
     kept.setdefault("LANG", "C.UTF-8")
     if env.get("PYTHONPATH"):
