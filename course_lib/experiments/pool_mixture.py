@@ -47,6 +47,7 @@ import torch
 from torch import nn
 
 from ..image_pool import ImagePool
+from .cyclegan import cpu_threads
 
 __all__ = [
     "MixtureSettings",
@@ -75,7 +76,8 @@ class MixtureSettings:
     squares, CycleGAN's) or ``"vanilla"`` (binary cross-entropy, non-saturating generator
     loss). Every ``record_every`` iterations ``n_probe`` fixed latent vectors are mapped and a
     ``grid`` x ``grid`` lattice over [-1.5 radius, 1.5 radius]^2 is scored; a sample counts as
-    on a mode within ``near`` of it.
+    on a mode within ``near`` of it. ``cpu_threads``: torch's threads during training (one is
+    as fast for networks this small, and far faster when other programs share the cores).
     """
 
     n_modes: int = 8
@@ -92,6 +94,7 @@ class MixtureSettings:
     grid: int = 25
     near: float = 0.4
     return_window: int = 25
+    cpu_threads: int | None = 1
 
     def __post_init__(self) -> None:
         if self.loss not in ("lsgan", "vanilla"):
@@ -269,23 +272,24 @@ def train_mixture_gan(
 
     iterations, assignments, scores = [], [], []
     start = time.perf_counter()
-    for it in range(1, s.iterations + 1):
-        real = sample_ring(modes, s.std, s.batch_size, data)
-        fake = gen(torch.randn(s.batch_size, s.z_dim, generator=data))
-        loss_g = criterion(disc(fake), 1.0)
-        opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        opt_g.step()
-        fake_seen = pool.query(fake.detach())
-        loss_d = 0.5 * (criterion(disc(real), 1.0) + criterion(disc(fake_seen), 0.0))
-        opt_d.zero_grad(set_to_none=True)
-        loss_d.backward()
-        opt_d.step()
-        if it % s.record_every == 0:
-            with torch.no_grad():
-                iterations.append(it)
-                assignments.append(assign_modes(gen(probe), modes, s.near))
-                scores.append(disc(grid).squeeze(1))
+    with cpu_threads(s.cpu_threads):
+        for it in range(1, s.iterations + 1):
+            real = sample_ring(modes, s.std, s.batch_size, data)
+            fake = gen(torch.randn(s.batch_size, s.z_dim, generator=data))
+            loss_g = criterion(disc(fake), 1.0)
+            opt_g.zero_grad(set_to_none=True)
+            loss_g.backward()
+            opt_g.step()
+            fake_seen = pool.query(fake.detach())
+            loss_d = 0.5 * (criterion(disc(real), 1.0) + criterion(disc(fake_seen), 0.0))
+            opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            opt_d.step()
+            if it % s.record_every == 0:
+                with torch.no_grad():
+                    iterations.append(it)
+                    assignments.append(assign_modes(gen(probe), modes, s.near))
+                    scores.append(disc(grid).squeeze(1))
     with torch.no_grad():
         samples = gen(probe)
     run = MixtureRun(
