@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import matplotlib
 import pytest
@@ -16,6 +17,7 @@ from course_lib.data import make_unpaired  # noqa: E402
 from course_lib.experiments import cyclegan as lesson04  # noqa: E402
 from course_lib.experiments import identity as lesson05  # noqa: E402
 from course_lib.experiments import pool as lesson06  # noqa: E402
+from course_lib.experiments import pool_mixture  # noqa: E402
 from course_lib.figures import cyclegan as figures04  # noqa: E402
 from course_lib.figures import identity as figures05  # noqa: E402
 from course_lib.figures import pool as figures06  # noqa: E402
@@ -277,6 +279,89 @@ def test_lesson06_experiment_and_figures(root):
     figures06.plot_probe_scores(result)
     figures06.plot_instability(result)
     figures06.plot_pool_trace(lesson06.pool_trace(ImagePool, pool_size=5, n_images=60))
+
+
+def test_ring_modes_samples_and_assignment():
+    modes = pool_mixture.ring_modes(8, 2.0)
+    assert modes.shape == (8, 2)
+    torch.testing.assert_close(modes.norm(dim=1), torch.full((8,), 2.0))
+    torch.testing.assert_close(modes[2], torch.tensor([0.0, 2.0]), atol=1e-6, rtol=0)
+    points = pool_mixture.sample_ring(modes, 0.02, 400, torch.Generator().manual_seed(0))
+    assigned = pool_mixture.assign_modes(points, modes, near=0.4)
+    assert (assigned < 8).all() and len(set(assigned.tolist())) == 8
+    off = pool_mixture.assign_modes(torch.zeros(3, 2), modes, near=0.4)
+    assert off.tolist() == [8, 8, 8]
+
+
+def test_mean_interval():
+    mean, half = pool_mixture.mean_interval([1.0, 2.0, 3.0])
+    assert mean == pytest.approx(2.0)
+    assert half == pytest.approx(4.303 * 1.0 / 3**0.5)
+    assert pool_mixture.mean_interval([5.0]) == (5.0, 0.0)
+    with pytest.raises(ValueError, match="at least one"):
+        pool_mixture.mean_interval([])
+
+
+def _fake_run(main_modes, scores, n_probe=8, record_every=10):
+    settings = pool_mixture.MixtureSettings(
+        n_modes=4, n_probe=n_probe, record_every=record_every,
+        iterations=record_every * len(main_modes), return_window=4,
+    )
+    assignments = torch.tensor([[m] * n_probe for m in main_modes])
+    return pool_mixture.MixtureRun(
+        settings, 0, 0, [record_every * (k + 1) for k in range(len(main_modes))], assignments,
+        torch.tensor(scores, dtype=torch.float32)[:, None], torch.zeros(1, 2),
+        torch.zeros(n_probe, 2), 0.0,
+    )
+
+
+def test_oscillation_measures():
+    # second half (records 4..7): 0 -> 1 -> 0 -> 2 -> 2: 3 switches, one a return
+    run = _fake_run([0, 0, 0, 0, 1, 0, 2, 2], [0, 0, 0, 0, 1, 0, 1, 1])
+    m = pool_mixture.oscillation(run)
+    assert m.switches == pytest.approx(3 / 0.04)
+    assert m.returns == pytest.approx(1 / 0.04)
+    assert m.reassigned == pytest.approx(2 / 3)
+    assert m.d_drift == pytest.approx(2 / 3)
+    assert m.coverage == pytest.approx(1.0) and m.on_mode == pytest.approx(1.0)
+    still = pool_mixture.oscillation(_fake_run([4] * 8, [0.5] * 8))  # all off the modes
+    assert still.switches == still.returns == still.reassigned == still.d_drift == 0
+    assert still.on_mode == 0
+
+
+def test_mixture_settings_reject_bad_values():
+    with pytest.raises(ValueError, match="loss"):
+        pool_mixture.MixtureSettings(loss="hinge")
+    with pytest.raises(ValueError, match="record_every"):
+        pool_mixture.MixtureSettings(iterations=10, record_every=10)
+
+
+def test_mixture_experiment_and_figures():
+    settings = replace(pool_mixture.MIXTURE_FAST, iterations=40, n_probe=32, grid=5)
+    queried = []
+
+    class CountingPool(ImagePool):
+        def query(self, images):
+            queried.append(len(images))
+            return super().query(images)
+
+    result = pool_mixture.run_experiment(settings, (0, 1), (0, 10), pool_class=CountingPool)
+    assert set(result.runs) == {0, 10} and len(queried) == 4 * 40
+    run = result.runs[10][1]
+    assert run.seed == 1 and run.assignments.shape == (8, 32) and run.scores.shape == (8, 25)
+    assert run.iterations == list(range(5, 41, 5))
+    # same seed: the same start; a pool that never fills (50 > 40 fakes) changes nothing,
+    # one that does (10) changes what the discriminator learns
+    filling = pool_mixture.train_mixture_gan(50, 0, settings)
+    assert torch.equal(filling.scores, result.runs[0][0].scores)
+    assert not torch.equal(result.runs[0][0].scores, result.runs[10][0].scores)
+    mean, half = result.difference(10, "d_drift")
+    values = [a - b for a, b in zip(result.values(10, "d_drift"), result.values(0, "d_drift"))]
+    assert mean == pytest.approx(sum(values) / 2) and half >= 0
+    table = result.table()
+    assert "pool 10" in table and "10 - 0" in table and "±" in table
+    figures06.plot_mode_occupancy(result)
+    figures06.plot_oscillation(result)
 
 
 def test_loader_crops(root):

@@ -1,4 +1,5 @@
-"""Figures of lesson 06: where a pool's images come from, and the discriminators over time."""
+"""Figures of lesson 06: where a pool's images come from, the discriminators over time, and the
+GAN on a ring of Gaussians with and without the pool."""
 
 from __future__ import annotations
 
@@ -7,8 +8,15 @@ from typing import Any
 import numpy as np
 
 from ..experiments.pool import PoolExperiment, PoolTrace
+from ..experiments.pool_mixture import MEASURES, MixtureExperiment
 
-__all__ = ["plot_pool_trace", "plot_probe_scores", "plot_instability"]
+__all__ = [
+    "plot_pool_trace",
+    "plot_probe_scores",
+    "plot_instability",
+    "plot_mode_occupancy",
+    "plot_oscillation",
+]
 
 
 def _running_mean(values: np.ndarray, window: int) -> np.ndarray:
@@ -28,8 +36,9 @@ def plot_pool_trace(trace: PoolTrace, window: int = 25):
     returned = trace.returned.numpy()
     left.plot(k, k, color="0.6", linewidth=1, label="the new image")
     left.scatter(k[~history], returned[~history], s=8, color="tab:blue", label="returned: new")
-    left.scatter(k[history], returned[history], s=12, color="tab:orange",
-                 label="returned: from the history")
+    left.scatter(
+        k[history], returned[history], s=12, color="tab:orange", label="returned: from the history"
+    )
     left.axvline(trace.pool_size - 0.5, color="k", linestyle=":", linewidth=1.2)
     left.text(trace.pool_size + 3, len(k) * 0.9, "pool full", fontsize=12)
     left.set_xlabel("number of the image given to the pool")
@@ -44,11 +53,13 @@ def plot_pool_trace(trace: PoolTrace, window: int = 25):
     right.set_ylim(-0.05, 1.05)
     right.set_xlabel("number of the image given to the pool")
     right.set_ylabel(f"returned from history\n(running mean of {window})")
-    age = trace.age.numpy()[trace.pool_size:]
+    age = trace.age.numpy()[trace.pool_size :]
     older = age[age > 0]
     if len(older):
-        right.set_title(f"history: {trace.history_fraction():.0%} once full, "
-                        f"median age {int(np.median(older))} images")
+        right.set_title(
+            f"history: {trace.history_fraction():.0%} once full, "
+            f"median age {int(np.median(older))} images"
+        )
     fig.tight_layout()
     return fig
 
@@ -59,8 +70,9 @@ def plot_probe_scores(result: PoolExperiment, disc: str = "D_B"):
     import matplotlib.pyplot as plt
 
     sizes = list(result.records)
-    fig, axes = plt.subplots(1, len(sizes), figsize=(6.5 * len(sizes), 4.5), sharey=True,
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        1, len(sizes), figsize=(6.5 * len(sizes), 4.5), sharey=True, squeeze=False
+    )
     for ax, size in zip(axes[0], sizes):
         records = result.records[size][0]
         steps = records["iteration"]
@@ -84,8 +96,11 @@ def plot_instability(result: PoolExperiment, ax: Any = None):
 
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 4.5))
-    measures = [("loss_std", "D loss std"), ("probe_step", "probe step"),
-                ("probe_std", "probe std")]
+    measures = [
+        ("loss_std", "D loss std"),
+        ("probe_step", "probe step"),
+        ("probe_std", "probe std"),
+    ]
     sizes = list(result.runs)
     x = np.arange(len(measures))
     width = 0.8 / max(1, len(sizes))
@@ -104,3 +119,99 @@ def plot_instability(result: PoolExperiment, ax: Any = None):
     ax.legend(fontsize=11)
     ax.set_title("How much do the discriminators move?")
     return ax
+
+
+def plot_mode_occupancy(result: MixtureExperiment, seed_index: int = 0):
+    """One row per pool size: the share of the generator's samples on each mode of the ring
+    over training (dark: many), for one seed, and its final samples on the data's modes.
+    Oscillation shows as the dark band hopping from mode to mode."""
+    import matplotlib.pyplot as plt
+
+    from ..experiments.pool_mixture import ring_modes
+
+    sizes = list(result.runs)
+    fig, axes = plt.subplots(
+        len(sizes),
+        2,
+        figsize=(14, 3.2 * len(sizes)),
+        squeeze=False,
+        gridspec_kw={"width_ratios": [4, 1]},
+    )
+    for row, size in zip(axes, sizes):
+        run = result.runs[size][seed_index]
+        s = run.settings
+        shares = (
+            np.stack([np.bincount(a.numpy(), minlength=s.n_modes + 1) for a in run.assignments]).T
+            / s.n_probe
+        )
+        step = s.record_every
+        row[0].imshow(
+            shares,
+            aspect="auto",
+            cmap="Greys",
+            vmin=0,
+            vmax=1,
+            interpolation="nearest",
+            extent=(step / 2, run.iterations[-1] + step / 2, s.n_modes + 0.5, -0.5),
+        )
+        row[0].set_yticks(range(s.n_modes + 1), [*map(str, range(s.n_modes)), "none"])
+        row[0].set_ylabel("mode")
+        m = run.measures
+        row[0].set_title(
+            f"pool_size = {size}, seed {run.seed}: {m.switches:.0f} main-mode switches and "
+            f"{m.returns:.0f} returns per 1k iterations (second half)",
+            fontsize=12,
+        )
+        modes = ring_modes(s.n_modes, s.radius).numpy()
+        row[1].scatter(
+            modes[:, 0], modes[:, 1], s=120, facecolors="none", edgecolors="tab:blue", linewidths=2
+        )
+        row[1].scatter(run.samples[:, 0], run.samples[:, 1], s=4, color="k", alpha=0.5)
+        lim = 1.5 * s.radius
+        row[1].set_xlim(-lim, lim)
+        row[1].set_ylim(-lim, lim)
+        row[1].set_aspect("equal")
+        row[1].set_xticks([])
+        row[1].set_yticks([])
+        row[1].set_title("final samples", fontsize=12)
+    axes[-1][0].set_xlabel("iteration")
+    fig.tight_layout()
+    return fig
+
+
+def plot_oscillation(result: MixtureExperiment):
+    """One panel per measure: the mean per pool size with its 95% interval, each seed a dot
+    (same seeds joined by grey lines)."""
+    import matplotlib.pyplot as plt
+
+    sizes = list(result.runs)
+    fig, axes = plt.subplots(1, len(MEASURES), figsize=(3.2 * len(MEASURES), 4))
+    x = np.arange(len(sizes))
+    for ax, (name, (title, lower)) in zip(axes, MEASURES.items()):
+        values = np.array([result.values(size, name) for size in sizes])
+        ax.plot(x, values, color="0.75", linewidth=1, zorder=1)
+        for k, size in enumerate(sizes):
+            mean, half = result.interval(size, name)
+            ax.errorbar(
+                k,
+                mean,
+                yerr=half,
+                fmt="o",
+                color=f"C{k}",
+                markersize=9,
+                capsize=6,
+                linewidth=2,
+                zorder=3,
+            )
+            ax.scatter([k] * values.shape[1], values[k], color="k", s=10, zorder=2)
+        ax.set_xticks(x, [f"pool {size}" for size in sizes])
+        ax.set_xlim(-0.5, len(sizes) - 0.5)
+        ax.set_title(
+            f"{title}\n({'lower' if lower else 'higher'}: {'steadier' if lower else 'better'})",
+            fontsize=11,
+        )
+        ax.grid(alpha=0.3, axis="y")
+    n = len(result.seeds)
+    fig.suptitle(f"mean and 95% interval over {n} seeds (dots: seeds)", fontsize=12)
+    fig.tight_layout()
+    return fig
