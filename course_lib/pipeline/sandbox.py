@@ -61,7 +61,8 @@ SOURCE_DIR = "/run/submission"
 #: Environment variables a kernel keeps (all others are cleared).
 PASSED_ENV = ("LANG", "LANGUAGE", "TZ", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "MPLBACKEND")
 PASSED_PREFIXES = ("LC_", "GAN_COURSE_", "NBGRADER_", "JPY_", "PYDEVD_", "CUDA_")
-#: Files of /etc the Python stack reads (the dynamic linker's cache, time zone, MIME types).
+#: Files of /etc the Python stack reads (the dynamic linker's cache, time zone, MIME types,
+#: fonts).
 ETC_FILES = (
     "ld.so.cache",
     "ld.so.conf",
@@ -71,6 +72,7 @@ ETC_FILES = (
     "nsswitch.conf",
     "os-release",
     "alternatives",
+    "fonts",  # fontconfig's configuration: without it, libraries print an error to stderr
 )
 INSTALL_HINT = (
     "install bubblewrap (Debian/Ubuntu: sudo apt-get install bubblewrap; Fedora: sudo dnf "
@@ -250,6 +252,24 @@ def sandbox_environment(env: dict[str, str]) -> dict[str, str]:
     return kept
 
 
+#: Where the grader's matplotlib font list is bound, to be copied into the kernel's MPLCONFIGDIR
+#: (a kernel would otherwise build it anew, a fraction of a second every start).
+FONT_CACHE_DIR = "/run/matplotlib"
+
+
+@functools.cache
+def _font_list() -> Path | None:
+    """The grader's matplotlib font list (``fontlist-*.json``), built if need be; or None."""
+    try:
+        import matplotlib
+        import matplotlib.font_manager  # noqa: F401 - builds the font list when missing
+
+        found = sorted(Path(matplotlib.get_cachedir()).glob("fontlist-*.json"))
+    except Exception:
+        return None
+    return found[-1] if found else None
+
+
 def _identity_files(rundir: Path) -> tuple[Path, Path]:
     passwd = rundir / "passwd"
     group = rundir / "group"
@@ -319,6 +339,7 @@ def bwrap_command(
             args += ["--symlink", os.readlink(host), str(host)]
         elif host.is_dir():
             args += ["--ro-bind", str(host), str(host)]
+    args += ["--perms", "0755", "--dir", "/etc", "--perms", "0755", "--dir", "/run"]
     for name in ETC_FILES:
         args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
     args += ["--ro-bind", str(passwd), "/etc/passwd", "--ro-bind", str(group), "/etc/group"]
@@ -334,13 +355,18 @@ def bwrap_command(
     args += ["--size", str(limits.tmp_mb * MIB), "--tmpfs", TMP_DIR]
     args += ["--size", str(limits.work_mb * MIB), "--tmpfs", WORK_DIR]
     args += ["--ro-bind", str(Path(workdir).resolve()), SOURCE_DIR]
+    font_list = _font_list()
+    if font_list is not None:
+        args += ["--ro-bind", str(font_list), f"{FONT_CACHE_DIR}/{font_list.name}"]
     args += ["--bind", str(rundir), str(rundir)]
     args += ["--clearenv"]
     for key, value in sorted(sandbox_environment(env).items()):
         args += ["--setenv", key, value]
     args += ["--chdir", TMP_DIR, "--"]
     init = Path(__file__).with_name("sandbox_init.py")
-    settings = limits.for_init()
+    settings: dict[str, Any] = dict(limits.for_init())
+    if font_list is not None:
+        settings["copy"] = [[FONT_CACHE_DIR, f"{TMP_DIR}/matplotlib"]]
     if _privileged():
         settings["uid"] = kernel_uid()
     return [*args, sys.executable, "-I", str(init), json.dumps(settings), SOURCE_DIR, WORK_DIR,

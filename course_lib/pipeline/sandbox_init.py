@@ -86,6 +86,8 @@ def main(argv: list[str]) -> None:
         sys.exit("usage: sandbox_init.py SETTINGS_JSON SOURCE_DIR WORK_DIR -- COMMAND...")
     settings, source, work, command = json.loads(argv[0]), argv[1], argv[2], argv[4:]
     copy_working_folder(source, work)
+    for from_dir, to_dir in settings.get("copy", []):  # caches the grader prepared
+        copy_working_folder(from_dir, to_dir)
     apply_limits(settings)
     if settings.get("uid") is not None:
         become(int(settings["uid"]), [work, "/tmp"])
