@@ -31,6 +31,10 @@ def _default_data_dir() -> Path:
 DEFAULT_DATA_DIR = _default_data_dir()
 
 
+#: The embedded datasets the notebooks train on (generated on first use, see course_lib.notebook).
+EMBEDDED = ("digits", "facades", "unpaired")
+
+
 def fast_mode() -> bool:
     """True when notebooks must skip or shorten training.
 

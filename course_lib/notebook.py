@@ -20,12 +20,11 @@ from pathlib import Path
 
 import torch
 
-from .config import DEFAULT_DATA_DIR, fast_mode
+from .config import DEFAULT_DATA_DIR, EMBEDDED, fast_mode
 from .utils import get_device, seed_everything
 
 __all__ = ["Session", "start", "on_colab"]
 
-EMBEDDED = ("digits", "facades", "unpaired")
 
 
 def on_colab() -> bool:

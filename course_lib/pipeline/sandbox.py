@@ -51,7 +51,7 @@ from typing import Any
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Bool, Integer
 
-from course_lib.config import DEFAULT_DATA_DIR, fast_mode
+from course_lib.config import DEFAULT_DATA_DIR, EMBEDDED, fast_mode
 
 #: Inside the sandbox: the kernel's working folder (also ``$HOME``) and the scratch folder.
 WORK_DIR = "/home/student"
@@ -374,16 +374,29 @@ def bwrap_command(
 
 
 def prepare_data(data_dir: str | Path | None = None, size: str = "small") -> None:
-    """Generate the embedded datasets before kernels start: inside, the data is read-only."""
-    from course_lib.notebook import EMBEDDED, ensure_embedded
+    """Generate the embedded datasets before kernels start: inside, the data is read-only.
+
+    Where every dataset folder already has its manifest, nothing is imported or read (the
+    kernels' own set-up checks the manifests' contents).
+    """
+    root = Path(data_dir) if data_dir else DEFAULT_DATA_DIR
+    folder = root if size == "default" else root / size
+    if all((folder / name / "manifest.json").is_file() for name in EMBEDDED):
+        return
+    from course_lib.notebook import ensure_embedded
 
     for name in EMBEDDED:
-        ensure_embedded(name, Path(data_dir) if data_dir else None, size)
+        ensure_embedded(name, root, size)
 
 
 @functools.cache
-def _prepare_data_once(size: str) -> None:
+def _prepare_once(size: str) -> None:
+    """Before the first kernel of this process: the datasets, and course_lib's bytecode (a
+    sandboxed kernel cannot write ``__pycache__`` and would compile every module anew)."""
+    import compileall
+
     prepare_data(None, size)
+    compileall.compile_dir(str(_package_dir()), quiet=2)
 
 
 class SandboxedKernelManager(AsyncKernelManager):
@@ -432,7 +445,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         if not self.sandbox:
             return await super()._async_pre_start_kernel(**kw)
         require_sandbox()
-        _prepare_data_once("small" if fast_mode() else "default")
+        _prepare_once("small" if fast_mode() else "default")
         if self._rundir is None:
             self._rundir = tempfile.mkdtemp(prefix="gan-course-kernel-")
             self.transport = "ipc"
