@@ -59,7 +59,7 @@ from .cluster import (
     run_token,
     running_units,
 )
-from .grading_unit import Unit, grade_unit, pack_template, submission_files
+from .grading_unit import Unit, grade_unit, pack_template, shipped, submission_files
 from .notebook_tools import NotebookReadError, exercises, fmt_points, read_notebook
 from .release import SOLUTIONS_DIR, generate_assignments, stage_sources
 from .settings import ensure_tools_on_path, find_config_file, load_config
@@ -696,7 +696,8 @@ def _run_units(
     from distributed.scheduler import KilledWorker
 
     token = run_token()
-    template_future = client.scatter(template, broadcast=True)
+    # a task, not scattered data: a worker that dies holding it does not lose it for the others
+    template_future = client.submit(shipped, template, key=f"template-{token}", pure=False)
     futures = {}
     for i, (sub, unit) in enumerate(units):
         key = f"grade-{i}-{sub.student}-{sub.assignment}-{token}"

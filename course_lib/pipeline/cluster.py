@@ -12,8 +12,9 @@ code path whatever the cluster:
 
 Faults are Dask's: a worker that dies while it grades has its unit run again on another worker;
 after ``allowed_failures`` deaths the unit is given up (``KilledWorker``) and the submission
-graded 0 with that reason. The scheduler of a LocalCluster gets ``allowed_failures`` here; an
-external one has its own ``distributed.scheduler.allowed-failures`` setting (Dask's default: 3).
+graded 0 with that reason. The scheduler of a LocalCluster gets :func:`local_settings` here; an
+external one should be started with the same (``DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES=2``,
+``DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION=1.0``; Dask's defaults are 3 and 1.1).
 """
 
 from __future__ import annotations
@@ -30,6 +31,19 @@ from typing import Any
 ALLOWED_FAILURES = 2
 #: Seconds between refreshes of the progress bar.
 REFRESH_SECONDS = 2.0
+
+
+def local_settings(allowed_failures: int = ALLOWED_FAILURES) -> dict[str, Any]:
+    """Dask settings of the grading scheduler.
+
+    ``allowed-failures``: the deaths of workers a unit may cause before it is given up.
+    ``worker-saturation`` 1.0: a worker holds only the units it runs (one per thread), none queued
+    behind them, so a worker killed by one submission costs no other unit a try.
+    """
+    return {
+        "distributed.scheduler.allowed-failures": allowed_failures,
+        "distributed.scheduler.worker-saturation": 1.0,
+    }
 
 
 def dashboard_address(client: Any) -> str | None:
@@ -64,7 +78,7 @@ def grading_client(
         except OSError as exc:
             raise ConnectionError(f"no Dask scheduler answers at {scheduler}: {exc}") from exc
     else:
-        with dask.config.set({"distributed.scheduler.allowed-failures": allowed_failures}):
+        with dask.config.set(local_settings(allowed_failures)):
             cluster = LocalCluster(
                 n_workers=workers,
                 threads_per_worker=1,
