@@ -8,15 +8,18 @@ How it works:
 
 1. The course directory (the repository by default) is brought up to date: ``solutions/`` staged
    into ``source/`` and nbgrader's ``generate_assignment`` run, so its ``gradebook.db`` knows every
-   assignment. A scratch copy of that setup, without students, is made for each worker (under
-   ``autograded/.work/``, removed at the end of the run).
+   assignment. A template of that setup, without students or solution text, is packed for the
+   workers (:func:`course_lib.pipeline.grading_unit.pack_template`).
 2. Every submission is read first. One that is not a notebook (corrupt JSON, empty, truncated) or
    is missing gets zero, with the reason, without a kernel. A notebook saved under another name
    (``Copy of 01_cgan_basics.ipynb``) is graded as the expected one, with a note.
-3. Workers (:mod:`course_lib.pipeline.worker`, one process per core, each with its own nbgrader
-   course directory and gradebook) autograde one submission at a time with the course's robust
-   preprocessors. A worker that crashes or runs past ``unit_timeout`` is killed and replaced; that
-   submission is reported as a grading error (the run's exit status is then 1).
+3. Each other submission becomes one grading unit (its files as bytes) sent to a Dask cluster
+   (:mod:`course_lib.pipeline.cluster`: a LocalCluster of one process per core, or an existing
+   cluster). A worker grades it in a private scratch course directory with the course's robust
+   preprocessors (:mod:`course_lib.pipeline.grading_unit`); a grading process that crashes or
+   runs past ``unit_timeout`` is killed and replaced, and that submission is reported as a
+   grading error (the run's exit status is then 1). A worker that dies has its unit run again
+   elsewhere; a submission that kills every worker it runs on is graded 0 (status ``crashed``).
 4. This process alone writes the course gradebook: as each submission finishes, its grades go into
    ``gradebook.db`` (manual scores already entered by a grader are kept), its autograded notebook
    into ``autograded/<student>/<assignment>/``, a report into ``autograded/.reports/`` and a row
@@ -26,8 +29,8 @@ How it works:
 The CSV (``autograded/grades.csv`` by default) has one row per student and assignment: ``student,
 assignment, notebook, score, max_score``, one column per exercise (blank for written answers not
 graded yet), ``needs_manual_grade``, ``status`` (``graded``, ``unreadable``, ``missing``,
-``error``) and ``problems``. It is rewritten from the gradebook at the end of every run, so it
-also shows scores entered in the formgrader since.
+``error``, ``crashed``) and ``problems``. It is rewritten from the gradebook at the end of every
+run, so it also shows scores entered in the formgrader since.
 """
 
 from __future__ import annotations
