@@ -331,6 +331,9 @@ def _autograde(args: argparse.Namespace) -> int:
         f"skipped; {len(with_problems)} with problems"
     )
     print(f"gradebook: {summary.gradebook}\ngrades:    {summary.csv_path}")
+    crashed = [f"{r.student}/{r.assignment}" for r in summary.records if r.status == "crashed"]
+    if crashed:
+        print(f"graded 0, they killed every worker that ran them: {', '.join(crashed)}")
     if summary.errors:
         names = ", ".join(f"{r.student}/{r.assignment}" for r in summary.errors)
         print(f"grading errors (run again to retry): {names}", file=sys.stderr)

@@ -156,6 +156,9 @@ class AutogradeSummary:
     csv_path: Path
     gradebook: Path
     seconds: float
+    #: Seconds of the run's phases: ``cluster_start`` (until the cluster answers) and ``merge``
+    #: (this process writing the answers of the units into the gradebook, reports and CSV).
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[Record]:
@@ -554,6 +557,7 @@ def _autograde(
 ) -> AutogradeSummary:
     """The run itself, under the course directory's lock (see :func:`autograde`)."""
     progress = Progress(show_progress)
+    timings: dict[str, float] = {}
     if log is None:
         log = progress.write
     infos = prepare_course(course_dir, solutions_dir, config)
@@ -636,7 +640,9 @@ def _autograde(
             shutil.rmtree(course_dir / "autograded" / WORK_DIR, ignore_errors=True)
         config_text = config.read_text(encoding="utf-8") if config is not None else None
         n_workers = max(1, min(workers or os.cpu_count() or 1, len(runnable)))
+        t0 = time.monotonic()
         with grading_client(scheduler, n_workers, allowed_failures, log) as client:
+            timings["cluster_start"] = time.monotonic() - t0
             threads = None if scheduler else threads_per_worker(n_workers)
             units = [
                 (
@@ -661,7 +667,9 @@ def _autograde(
             log(f"grading {len(units)} submission(s) on {cluster_workers(client)} worker thread(s)")
             progress.start(len(units))
             try:
-                _run_units(client, units, template, course_dir, finish, progress, allowed_failures)
+                _run_units(
+                    client, units, template, course_dir, finish, progress, allowed_failures, timings
+                )
             finally:
                 progress.close()
 
@@ -674,6 +682,7 @@ def _autograde(
         csv_path=csv_file,
         gradebook=course_dir / "gradebook.db",
         seconds=time.monotonic() - start,
+        timings=timings,
     )
 
 
@@ -693,6 +702,7 @@ def _run_units(
     finish: Callable[[Submission, str, dict[str, Any] | None, float], None],
     progress: Progress,
     allowed_failures: int | None,
+    timings: dict[str, float],
 ) -> None:
     """Submit every unit to ``client``; merge each answer as it comes (this process only)."""
     from distributed import wait
@@ -719,6 +729,7 @@ def _run_units(
                 continue
             failures = 0
             for future in done:
+                merge_start = time.monotonic()
                 sub = futures[future]
                 dest = course_dir / "autograded" / sub.student / sub.assignment
                 status, secs = "graded", 0.0
@@ -750,6 +761,7 @@ def _run_units(
                 failures += status != "graded"
                 finish(sub, status, outcome, secs)
                 future.release()
+                timings["merge"] = timings.get("merge", 0.0) + time.monotonic() - merge_start
             progress.update(len(done), running_units(client, keys) if pending else 0, failures)
     except BaseException:
         client.cancel(list(pending))

@@ -268,9 +268,27 @@ _LOCK = threading.Lock()
 _STATE: dict[str, Any] = {"key": None, "slot": None, "root": None}
 
 
+SCRATCH_PREFIX = "gan-course-grading-"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _scratch_root() -> Path:
+    """This process's scratch folder; those of dead (killed) worker processes are removed."""
     if _STATE["root"] is None:
-        _STATE["root"] = Path(tempfile.mkdtemp(prefix="gan-course-grading-"))
+        for old in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*-*"):
+            pid = old.name[len(SCRATCH_PREFIX) :].split("-")[0]
+            if pid.isdigit() and not _alive(int(pid)):
+                shutil.rmtree(old, ignore_errors=True)
+        _STATE["root"] = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-"))
         atexit.register(_cleanup)
     return _STATE["root"]
 

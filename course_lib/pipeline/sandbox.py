@@ -13,7 +13,8 @@ Inside the sandbox
 ------------------
 * the system (``/usr``), the Python installation, its environment's packages and ``course_lib``
   are visible read-only; so are the datasets (prepared by the grader before the kernel starts);
-* the working folder is a private copy of the submission's folder on a size-limited tmpfs, the
+* the working folder is a private copy of the submission's folder (without the notebooks: the
+  one being graded holds the hidden tests) on a size-limited tmpfs, the
   only writable place besides a private, size-limited ``/tmp`` (and the folder holding the
   kernel's sockets); nothing else of the course directory exists there -- no ``solutions/``,
   ``source/``, gradebook, other submissions, ``autograded/`` or ``feedback/`` -- nor any home

@@ -6,11 +6,11 @@
 
 It sets the resource limits of ``SETTINGS_JSON`` on itself (they are inherited by the kernel and by
 everything the kernel starts), copies the files of the submission's working folder ``SOURCE_DIR``
-(bound read-only) into ``WORK_DIR`` (a private, size-limited tmpfs), changes into it and replaces
-itself with the kernel; where the grader runs as root, it first hands the working folder and
-``/tmp`` to the kernel's own user id (``"uid"`` in the settings) and drops to it. It imports
-nothing but the standard library, and runs with ``-I`` so that no environment variable or user
-site directory changes what it does.
+(bound read-only; its notebooks left out) into ``WORK_DIR`` (a private, size-limited tmpfs),
+changes into it and replaces itself with the kernel; where the grader runs as root, it first
+hands the working folder and ``/tmp`` to the kernel's own user id (``"uid"`` in the settings) and
+drops to it. It imports nothing but the standard library, and runs with ``-I`` so that no
+environment variable or user site directory changes what it does.
 
 The process limit is set here, inside the sandbox, and not by the grader: Linux counts processes
 per user (and user namespace), so it counts only the kernel user's processes and threads.
@@ -43,15 +43,16 @@ def apply_limits(limits: dict[str, int]) -> None:
 
 
 def copy_working_folder(source: str, work: str) -> None:
-    """Copy the files and folders of ``source`` into ``work`` (links and what does not fit are
-    skipped)."""
+    """Copy the files and folders of ``source`` into ``work`` (links, what does not fit and the
+    notebooks themselves are skipped: the one being graded holds the hidden tests the grader put
+    back, and the kernel gets its cells from the grader, not from the file)."""
     os.makedirs(work, exist_ok=True)
     if not os.path.isdir(source):
         return
     for entry in os.scandir(source):
         target = os.path.join(work, entry.name)
         try:
-            if entry.is_symlink():
+            if entry.is_symlink() or (entry.name.endswith(".ipynb") and entry.is_file()):
                 continue
             if entry.is_dir():
                 shutil.copytree(entry.path, target, symlinks=True, dirs_exist_ok=True)
