@@ -102,6 +102,15 @@ def shipped(data: bytes) -> bytes:
     return data
 
 
+#: What nbgrader says when a kernel died before it could run a single cell.
+KERNEL_START_FAILURE = "Kernel died before replying to kernel_info"
+
+
+def kernel_never_started(outcome: dict[str, Any]) -> bool:
+    """Whether grading failed because the kernel died as it started (before any cell ran)."""
+    return not outcome.get("success") and KERNEL_START_FAILURE in str(outcome.get("error", ""))
+
+
 def failed(reason: str) -> dict[str, Any]:
     """The outcome of a unit that could not be graded."""
     return {"success": False, "error": reason, "notebooks": {}, "crashed": True}
@@ -347,6 +356,12 @@ def grade_unit(unit: Unit, template: bytes) -> dict[str, Any]:
             slot = _slot_for(unit, template)
             try:
                 outcome, files = slot.grade(unit)
+                if kernel_never_started(outcome):
+                    # says nothing about the submission (e.g. the processes a previous unit's
+                    # kernel left behind still count against the process limit of this grading
+                    # process's kernel user): once more, from a fresh grading process
+                    slot.stop()
+                    outcome, files = slot.grade(unit)
             except Exception:
                 slot.stop()
                 raise
