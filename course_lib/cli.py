@@ -23,6 +23,7 @@ examples:
                                             Colab badges and setup cells
   gan-course autograde submitted/           grade <student>/<assignment>/<notebook>.ipynb
   gan-course autograde submitted/ --workers 8 --force --student alice
+  gan-course autograde submitted/ --scheduler tcp://scheduler-host:8786
   gan-course feedback                       feedback HTML for every graded submission
 """
 
@@ -151,8 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "autograde",
         help="grade SUBMISSIONS/<student>/<assignment>/<notebook>.ipynb in parallel",
-        description="Autograde a class into the course gradebook and a CSV, one worker per CPU "
-        "core. Broken submissions are graded 0 with the reason and never stop the batch. A "
+        description="Autograde a class into the course gradebook and a CSV, on a local Dask "
+        "cluster (one worker per CPU core) or an existing one (--scheduler). Broken "
+        "submissions are graded 0 with the reason and never stop the batch. A "
         "re-run skips unchanged submissions already graded. Exit status 1 when some "
         "submission could not be graded because of a grading error (not a student's mistake).",
     )
@@ -160,7 +162,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--course-dir", type=Path, default=REPO_ROOT, help="nbgrader course directory")
     p.add_argument("--solutions", type=Path, default=None, help="default: solutions/")
     p.add_argument("--csv", type=Path, default=None, help="default: autograded/grades.csv")
-    p.add_argument("--workers", type=int, default=None, help="default: one per CPU core")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes of the local Dask cluster (default: one per CPU core)",
+    )
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="grade on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786; "
+        "Slurm, Kubernetes: see the README) instead of a local one",
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (report lines only)")
     p.add_argument("--force", action="store_true", help="grade again what was graded already")
     p.add_argument("--cell-timeout", type=_positive, default=None, help="seconds per cell")
     p.add_argument(
@@ -300,8 +315,10 @@ def _autograde(args: argparse.Namespace) -> int:
             unit_timeout=args.unit_timeout,
             students=args.student,
             sandbox=not args.no_sandbox,
+            scheduler=args.scheduler,
+            progress=not args.no_progress,
         )
-    except (AutogradeError, ReleaseError) as exc:
+    except (AutogradeError, ReleaseError, ConnectionError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -314,6 +331,9 @@ def _autograde(args: argparse.Namespace) -> int:
         f"skipped; {len(with_problems)} with problems"
     )
     print(f"gradebook: {summary.gradebook}\ngrades:    {summary.csv_path}")
+    crashed = [f"{r.student}/{r.assignment}" for r in summary.records if r.status == "crashed"]
+    if crashed:
+        print(f"graded 0, they killed every worker that ran them: {', '.join(crashed)}")
     if summary.errors:
         names = ", ".join(f"{r.student}/{r.assignment}" for r in summary.errors)
         print(f"grading errors (run again to retry): {names}", file=sys.stderr)

@@ -8,15 +8,18 @@ How it works:
 
 1. The course directory (the repository by default) is brought up to date: ``solutions/`` staged
    into ``source/`` and nbgrader's ``generate_assignment`` run, so its ``gradebook.db`` knows every
-   assignment. A scratch copy of that setup, without students, is made for each worker (under
-   ``autograded/.work/``, removed at the end of the run).
+   assignment. A template of that setup, without students or solution text, is packed for the
+   workers (:func:`course_lib.pipeline.grading_unit.pack_template`).
 2. Every submission is read first. One that is not a notebook (corrupt JSON, empty, truncated) or
    is missing gets zero, with the reason, without a kernel. A notebook saved under another name
    (``Copy of 01_cgan_basics.ipynb``) is graded as the expected one, with a note.
-3. Workers (:mod:`course_lib.pipeline.worker`, one process per core, each with its own nbgrader
-   course directory and gradebook) autograde one submission at a time with the course's robust
-   preprocessors. A worker that crashes or runs past ``unit_timeout`` is killed and replaced; that
-   submission is reported as a grading error (the run's exit status is then 1).
+3. Each other submission becomes one grading unit (its files as bytes) sent to a Dask cluster
+   (:mod:`course_lib.pipeline.cluster`: a LocalCluster of one process per core, or an existing
+   cluster). A worker grades it in a private scratch course directory with the course's robust
+   preprocessors (:mod:`course_lib.pipeline.grading_unit`); a grading process that crashes or
+   runs past ``unit_timeout`` is killed and replaced, and that submission is reported as a
+   grading error (the run's exit status is then 1). A worker that dies has its unit run again
+   elsewhere; a submission that kills every worker it runs on is graded 0 (status ``crashed``).
 4. This process alone writes the course gradebook: as each submission finishes, its grades go into
    ``gradebook.db`` (manual scores already entered by a grader are kept), its autograded notebook
    into ``autograded/<student>/<assignment>/``, a report into ``autograded/.reports/`` and a row
@@ -26,8 +29,8 @@ How it works:
 The CSV (``autograded/grades.csv`` by default) has one row per student and assignment: ``student,
 assignment, notebook, score, max_score``, one column per exercise (blank for written answers not
 graded yet), ``needs_manual_grade``, ``status`` (``graded``, ``unreadable``, ``missing``,
-``error``) and ``problems``. It is rewritten from the gradebook at the end of every run, so it
-also shows scores entered in the formgrader since.
+``error``, ``crashed``) and ``problems``. It is rewritten from the gradebook at the end of every
+run, so it also shows scores entered in the formgrader since.
 """
 
 from __future__ import annotations
@@ -39,22 +42,27 @@ import hashlib
 import io
 import json
 import os
-import select
 import shutil
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from queue import Queue
 from typing import Any
 
 from course_lib.config import REPO_ROOT
 
+from .cluster import (
+    ALLOWED_FAILURES,
+    REFRESH_SECONDS,
+    Progress,
+    cluster_workers,
+    grading_client,
+    run_token,
+    running_units,
+)
+from .grading_unit import Unit, grade_unit, pack_template, shipped, submission_files
 from .notebook_tools import NotebookReadError, exercises, fmt_points, read_notebook
 from .release import SOLUTIONS_DIR, generate_assignments, stage_sources
 from .settings import ensure_tools_on_path, find_config_file, load_config
@@ -66,7 +74,6 @@ FIXED_COLUMNS = ["student", "assignment", "notebook", "score", "max_score"]
 TAIL_COLUMNS = ["needs_manual_grade", "status", "problems", "sandboxed", "review"]
 #: Seconds one submission may take in a worker before the worker is killed.
 UNIT_TIMEOUT = 900.0
-STARTUP_TIMEOUT = 180.0
 
 
 class AutogradeError(Exception):
@@ -149,6 +156,9 @@ class AutogradeSummary:
     csv_path: Path
     gradebook: Path
     seconds: float
+    #: Seconds of the run's phases: ``cluster_start`` (until the cluster answers) and ``merge``
+    #: (this process writing the answers of the units into the gradebook, reports and CSV).
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[Record]:
@@ -270,171 +280,12 @@ def make_template(solutions_dir: Path, workdir: Path, config_file: Path | None) 
 
 
 # --------------------------------------------------------------------------- workers
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def threads_per_worker(n_workers: int, cores: int | None = None) -> int:
     """CPU threads for each of ``n_workers`` grading kernels: an equal share of the cores."""
     cores = cores or os.cpu_count() or 1
     return max(1, cores // max(1, n_workers))
-
-
-class WorkerSlot:
-    """One worker process with its own course directory; restarted after a crash or timeout."""
-
-    def __init__(
-        self,
-        index: int,
-        template: Path,
-        workdir: Path,
-        config_file: Path | None,
-        cell_timeout: float | None,
-        threads: int | None = None,
-        sandbox: bool = True,
-    ) -> None:
-        self.index = index
-        self.sandbox = sandbox
-        self.threads = threads
-        self.dir = workdir / f"worker-{index}"
-        self.template = template
-        self.config_file = config_file
-        self.cell_timeout = cell_timeout
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.log_path = workdir / f"worker-{index}.log"
-        self._buffer = b""
-        self._jobs = 0
-
-    def _ensure_dir(self) -> None:
-        if not self.dir.exists():
-            shutil.copytree(self.template, self.dir)
-
-    def start(self) -> None:
-        """Start the worker process and wait until it is ready."""
-        self._ensure_dir()
-        cmd = [sys.executable, "-m", "course_lib.pipeline.worker", "--course-dir", str(self.dir)]
-        if self.config_file is not None:
-            cmd += ["--config", str(self.config_file)]
-        if self.cell_timeout is not None:
-            cmd += ["--cell-timeout", str(self.cell_timeout)]
-        if not self.sandbox:
-            cmd += ["--no-sandbox"]
-        env = dict(os.environ)
-        if self.threads:
-            # workers share the cores: each kernel's torch gets its share of threads, so that
-            # parallel grading does not oversubscribe the CPU and push cells past the timeout
-            for key in THREAD_VARIABLES:
-                env.setdefault(key, str(self.threads))
-        log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child process
-        self.proc = subprocess.Popen(
-            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, bufsize=0, env=env
-        )
-        log.close()
-        self._buffer = b""
-        line = self._readline(STARTUP_TIMEOUT)
-        if not line or not json.loads(line).get("ready"):
-            self.stop()
-            raise RuntimeError(f"grading worker did not start (see {self.log_path})")
-
-    def _readline(self, timeout: float) -> str | None:
-        """The next protocol line; None after ``timeout``; ``""`` when the worker is gone."""
-        assert self.proc is not None and self.proc.stdout is not None
-        fd = self.proc.stdout.fileno()
-        deadline = time.monotonic() + timeout
-        while b"\n" not in self._buffer:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return None
-            ready, _, _ = select.select([fd], [], [], min(remaining, 1.0))
-            if not ready:
-                continue
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                return ""
-            self._buffer += chunk
-        line, self._buffer = self._buffer.split(b"\n", 1)
-        return line.decode()
-
-    def stop(self) -> None:
-        """Kill the worker (its kernels exit when their parent goes)."""
-        if self.proc is not None:
-            if self.proc.poll() is None:
-                self.proc.kill()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                pass
-            for stream in (self.proc.stdin, self.proc.stdout):
-                if stream is not None:
-                    stream.close()
-            self.proc = None
-
-    def close(self) -> None:
-        """Let the worker finish (stdin closed), then stop it."""
-        if self.proc is not None and self.proc.stdin is not None:
-            try:
-                self.proc.stdin.close()
-                self.proc.wait(timeout=10)
-            except (OSError, subprocess.TimeoutExpired):
-                pass
-        self.stop()
-
-    def _stage(self, sub: Submission, notebook: str) -> None:
-        for step in ("submitted", "autograded"):
-            shutil.rmtree(self.dir / step, ignore_errors=True)
-        target = self.dir / "submitted" / sub.student / sub.assignment
-        target.mkdir(parents=True)
-        for path in sub.folder.iterdir():
-            if path.is_file() and path.suffix != ".ipynb" and path.stat().st_size < 50_000_000:
-                shutil.copy2(path, target / path.name)
-        assert sub.notebook_path is not None
-        shutil.copy2(sub.notebook_path, target / f"{notebook}.ipynb")
-
-    def grade(self, sub: Submission, notebook: str, timeout: float, dest: Path) -> dict[str, Any]:
-        """Grade ``sub``; copy its autograded files to ``dest``; the worker's outcome."""
-        if self.proc is None or self.proc.poll() is not None:
-            self.start()
-        assert self.proc is not None and self.proc.stdin is not None
-        self._stage(sub, notebook)
-        self._jobs += 1
-        result = self.dir / f"result-{self._jobs}.json"
-        job = {
-            "id": self._jobs,
-            "assignment": sub.assignment,
-            "student": sub.student,
-            "result": str(result),
-        }
-        try:
-            self.proc.stdin.write((json.dumps(job) + "\n").encode())
-            self.proc.stdin.flush()
-        except OSError:
-            self.stop()
-            return _failed(sub, "the grading process could not be reached")
-        line = self._readline(timeout)
-        if not line:
-            if line == "":
-                try:
-                    code = self.proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    code = None
-                self.stop()
-                return _failed(sub, f"the grading process crashed (exit status {code})")
-            self.stop()
-            return _failed(sub, f"grading took longer than {timeout:g} s and was stopped")
-        try:
-            outcome = json.loads(result.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            return _failed(sub, f"the grading process left no result ({exc})")
-        finally:
-            result.unlink(missing_ok=True)
-        graded = self.dir / "autograded" / sub.student / sub.assignment
-        shutil.rmtree(dest, ignore_errors=True)
-        if graded.is_dir():
-            shutil.copytree(graded, dest)
-        return outcome
-
-
-def _failed(sub: Submission, reason: str) -> dict[str, Any]:
-    return {"success": False, "error": reason, "notebooks": {}, "crashed": True}
 
 
 def submission_review(course_dir: Path, sub: Submission) -> list[str]:
@@ -552,7 +403,9 @@ def outcome_problems(outcome: dict[str, Any], info: AssignmentInfo) -> list[str]
     entry = outcome.get("notebooks", {}).get(info.notebook)
     if entry:
         problems += entry.get("problems", [])
-    if not outcome.get("success"):
+    if outcome.get("reason"):
+        problems.append(outcome["reason"])
+    elif not outcome.get("success"):
         problems.append(f"grading error: {outcome.get('error', 'unknown')}")
     return problems
 
@@ -627,14 +480,24 @@ def autograde(
     unit_timeout: float = UNIT_TIMEOUT,
     students: list[str] | None = None,
     config_file: str | Path | None = None,
-    log: Callable[[str], None] = print,
+    log: Callable[[str], None] | None = None,
     sandbox: bool = True,
+    scheduler: str | None = None,
+    allowed_failures: int = ALLOWED_FAILURES,
+    progress: bool = False,
 ) -> AutogradeSummary:
     """Grade every submission under ``submissions`` into ``course_dir``'s gradebook and a CSV.
 
     Every kernel runs in the grading sandbox (:mod:`course_lib.pipeline.sandbox`); where it
     cannot run, the run is refused (:class:`AutogradeError`, one sentence saying how to install
     it) unless ``sandbox=False``, and then every report line and CSV row says "not sandboxed".
+
+    The submissions are graded on a Dask cluster (:mod:`course_lib.pipeline.cluster`): a
+    LocalCluster of ``workers`` processes (default: one per CPU core), or the one whose scheduler
+    is at ``scheduler``. A submission that kills the worker grading it more than
+    ``allowed_failures`` times (a LocalCluster's setting) is graded 0 with that reason (status
+    ``crashed``). ``progress`` shows a bar of units done, running and failed, with an ETA; the
+    report lines (``log``, default: print) then go above it.
     """
     start = time.monotonic()
     if sandbox:
@@ -653,7 +516,8 @@ def autograde(
     with run_lock(course_dir):
         return _autograde(
             folder, course_dir, solutions_dir, config, csv_file, workers, force,
-            cell_timeout, unit_timeout, students, log, start, sandbox,
+            cell_timeout, unit_timeout, students, log, start, sandbox, scheduler,
+            allowed_failures, progress,
         )  # fmt: skip
 
 
@@ -684,11 +548,18 @@ def _autograde(
     cell_timeout: float | None,
     unit_timeout: float,
     students: list[str] | None,
-    log: Callable[[str], None],
+    log: Callable[[str], None] | None,
     start: float,
     sandbox: bool = True,
+    scheduler: str | None = None,
+    allowed_failures: int = ALLOWED_FAILURES,
+    show_progress: bool = False,
 ) -> AutogradeSummary:
     """The run itself, under the course directory's lock (see :func:`autograde`)."""
+    progress = Progress(show_progress)
+    timings: dict[str, float] = {}
+    if log is None:
+        log = progress.write
     infos = prepare_course(course_dir, solutions_dir, config)
     db_url, course_id = _gradebook(course_dir, config)
     columns = exercise_columns(infos)
@@ -758,62 +629,49 @@ def _autograde(
         else:
             runnable.append(sub)
 
-    n_workers = max(1, min(workers or os.cpu_count() or 1, len(runnable) or 1))
     if runnable:
-        log(f"grading {len(runnable)} submission(s) with {n_workers} worker(s)")
-        # scratch space of the workers; a killed run leaves it behind, the next run clears it
-        # (a new name each run: a worker orphaned by a killed run cannot write into this one's)
+        # scratch space of the template; a killed run leaves it behind, the next run clears it
         shutil.rmtree(course_dir / "autograded" / WORK_DIR, ignore_errors=True)
         workdir = course_dir / "autograded" / WORK_DIR / f"run-{os.getpid()}-{time.time_ns()}"
         workdir.mkdir(parents=True)
         try:
-            template = make_template(solutions_dir, workdir, config)
-            slots: Queue[WorkerSlot] = Queue()
-            threads = threads_per_worker(n_workers)
-            all_slots = [
-                WorkerSlot(i, template, workdir, config, cell_timeout, threads, sandbox)
-                for i in range(n_workers)
-            ]
-            for slot in all_slots:
-                slots.put(slot)
-
-            def task(sub: Submission) -> tuple[Submission, dict[str, Any], float]:
-                slot = slots.get()
-                t0 = time.monotonic()
-                try:
-                    dest = course_dir / "autograded" / sub.student / sub.assignment
-                    try:
-                        outcome = slot.grade(
-                            sub, infos[sub.assignment].notebook, unit_timeout, dest
-                        )
-                    except Exception as exc:  # a worker that cannot start, a full disk, ...
-                        slot.stop()
-                        outcome = _failed(sub, f"{type(exc).__name__}: {exc}")
-                    if not outcome.get("success"):
-                        shutil.rmtree(dest, ignore_errors=True)
-                    return sub, outcome, time.monotonic() - t0
-                finally:
-                    slots.put(slot)
-
-            pool = ThreadPoolExecutor(max_workers=n_workers)
-            futures = []
-            try:
-                futures = [pool.submit(task, sub) for sub in runnable]
-                for future in as_completed(futures):
-                    sub, outcome, secs = future.result()
-                    finish(sub, "graded" if outcome.get("success") else "error", outcome, secs)
-            except BaseException:
-                for future in futures:
-                    future.cancel()
-                for slot in all_slots:
-                    slot.stop()
-                raise
-            finally:
-                pool.shutdown(wait=True, cancel_futures=True)
-                for slot in all_slots:
-                    slot.close()
+            template = pack_template(make_template(solutions_dir, workdir, config))
         finally:
             shutil.rmtree(course_dir / "autograded" / WORK_DIR, ignore_errors=True)
+        config_text = config.read_text(encoding="utf-8") if config is not None else None
+        n_workers = max(1, min(workers or os.cpu_count() or 1, len(runnable)))
+        t0 = time.monotonic()
+        with grading_client(scheduler, n_workers, allowed_failures, log) as client:
+            timings["cluster_start"] = time.monotonic() - t0
+            threads = None if scheduler else threads_per_worker(n_workers)
+            units = [
+                (
+                    sub,
+                    Unit(
+                        student=sub.student,
+                        assignment=sub.assignment,
+                        notebook=infos[sub.assignment].notebook,
+                        files=submission_files(
+                            sub.folder, sub.notebook_path, infos[sub.assignment].notebook
+                        ),
+                        config_text=config_text,
+                        cell_timeout=cell_timeout,
+                        unit_timeout=unit_timeout,
+                        sandbox=sandbox,
+                        threads=threads,
+                    ),
+                )
+                for sub in runnable
+                if sub.notebook_path is not None
+            ]
+            log(f"grading {len(units)} submission(s) on {cluster_workers(client)} worker thread(s)")
+            progress.start(len(units))
+            try:
+                _run_units(
+                    client, units, template, course_dir, finish, progress, allowed_failures, timings
+                )
+            finally:
+                progress.close()
 
     final = refresh_records(course_dir, infos, db_url, course_id)
     _write_atomic(csv_file, csv_text(final, columns))
@@ -824,7 +682,90 @@ def _autograde(
         csv_path=csv_file,
         gradebook=course_dir / "gradebook.db",
         seconds=time.monotonic() - start,
+        timings=timings,
     )
+
+
+def _killed_reason(exc: BaseException, allowed_failures: int | None) -> str:
+    tries = getattr(exc, "allowed_failures", allowed_failures)
+    times = f"{tries + 1} times" if isinstance(tries, int) else "every time"
+    return (
+        f"the submission killed the grading worker {times} (on every worker that ran it); graded 0"
+    )
+
+
+def _run_units(
+    client: Any,
+    units: list[tuple[Submission, Unit]],
+    template: bytes,
+    course_dir: Path,
+    finish: Callable[[Submission, str, dict[str, Any] | None, float], None],
+    progress: Progress,
+    allowed_failures: int | None,
+    timings: dict[str, float],
+) -> None:
+    """Submit every unit to ``client``; merge each answer as it comes (this process only)."""
+    from distributed import wait
+    from distributed.scheduler import KilledWorker
+
+    token = run_token()
+    # a task, not scattered data: a worker that dies holding it does not lose it for the others
+    template_future = client.submit(shipped, template, key=f"template-{token}", pure=False)
+    futures = {}
+    for i, (sub, unit) in enumerate(units):
+        key = f"grade-{i}-{sub.student}-{sub.assignment}-{token}"
+        futures[client.submit(grade_unit, unit, template_future, key=key, pure=False)] = sub
+    pending = set(futures)
+    keys = {f.key for f in futures}
+    progress.update(0, running_units(client, keys), 0)
+    try:
+        while pending:
+            try:
+                done, pending = wait(
+                    pending, timeout=REFRESH_SECONDS, return_when="FIRST_COMPLETED"
+                )
+            except TimeoutError:  # nothing finished: refresh the bar
+                progress.update(0, running_units(client, keys), 0)
+                continue
+            failures = 0
+            for future in done:
+                merge_start = time.monotonic()
+                sub = futures[future]
+                dest = course_dir / "autograded" / sub.student / sub.assignment
+                status, secs = "graded", 0.0
+                try:
+                    result = future.result()
+                    outcome, secs = result["outcome"], result["seconds"]
+                    shutil.rmtree(dest, ignore_errors=True)
+                    if outcome.get("success"):
+                        for name, data in result["files"].items():
+                            target = dest / name
+                            target.parent.mkdir(parents=True, exist_ok=True)
+                            target.write_bytes(data)
+                    else:
+                        status = "error"
+                except KilledWorker as exc:
+                    shutil.rmtree(dest, ignore_errors=True)
+                    status = "crashed"
+                    outcome = {
+                        "success": False,
+                        "notebooks": {},
+                        "crashed": True,
+                        "reason": _killed_reason(exc, allowed_failures),
+                    }
+                except Exception as exc:  # the unit could not even run (pickling, a lost client)
+                    shutil.rmtree(dest, ignore_errors=True)
+                    status = "error"
+                    outcome = {"success": False, "notebooks": {}, "error": f"{exc!r}"[:600]}
+                keys.discard(future.key)
+                failures += status != "graded"
+                finish(sub, status, outcome, secs)
+                future.release()
+                timings["merge"] = timings.get("merge", 0.0) + time.monotonic() - merge_start
+            progress.update(len(done), running_units(client, keys) if pending else 0, failures)
+    except BaseException:
+        client.cancel(list(pending))
+        raise
 
 
 def refresh_records(

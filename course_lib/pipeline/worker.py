@@ -1,12 +1,14 @@
 """One autograding worker: a process that owns one nbgrader course directory.
 
-``gan-course autograde`` starts one worker per CPU core. A worker reads jobs (one JSON object per
-line on stdin: ``{"id", "assignment", "student", "result"}``), grades the submission its parent
-placed in ``<course_dir>/submitted/<student>/<assignment>/`` with nbgrader's autograder (in this
-process, with the course's preprocessors), reads the outcome back from its own gradebook and
-writes it as JSON to ``result``; then it answers ``{"id": ..., "done": true}`` on its protocol
-pipe (the original stdout; its stdout proper goes to stderr, so kernels and nbgrader cannot garble
-the protocol). The parent alone writes the course's gradebook.
+Each process that grades units (:mod:`course_lib.pipeline.grading_unit`, a Dask worker) starts
+one and keeps it for the units it grades; it exits when that process is gone. A worker reads jobs
+(one JSON object per line on stdin: ``{"id", "assignment", "student", "result"}``), grades the
+submission its parent placed in ``<course_dir>/submitted/<student>/<assignment>/`` with
+nbgrader's autograder (in this process, with the course's preprocessors), reads the outcome back
+from its own gradebook and writes it as JSON to ``result``; then it answers ``{"id": ...,
+"done": true}`` on its protocol pipe (the original stdout; its stdout proper goes to stderr, so
+kernels and nbgrader cannot garble the protocol). Only the coordinator writes the course's
+gradebook.
 
 ``python -m course_lib.pipeline.worker --course-dir DIR [--config FILE] [--cell-timeout S]``
 """
@@ -17,6 +19,7 @@ import argparse
 import json
 import os
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -199,6 +202,19 @@ def grade(
     return outcome
 
 
+def _exit_with_parent(interval: float = 1.0) -> None:
+    """End this process as soon as its parent is gone (a killed Dask worker leaves no grader
+    behind; the kernels follow their own parent)."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="exit-with-parent").start()
+
+
 def serve(
     course_dir: Path, config_file: str | None, cell_timeout: float | None, sandbox: bool = True
 ) -> int:
@@ -216,6 +232,7 @@ def serve(
     coursedir = CourseDirectory(config=config)
     db_url = coursedir.db_url
     course_id = coursedir.course_id
+    _exit_with_parent()
     protocol.write(json.dumps({"ready": True, "pid": os.getpid()}) + "\n")
     for line in sys.stdin:
         line = line.strip()
