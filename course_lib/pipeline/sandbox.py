@@ -332,6 +332,9 @@ def bwrap_command(
     prepare_rundir(rundir)
     passwd, group = _identity_files(rundir)
     args = [bwrap, *_namespace_args()]
+    # the private folders first: a checkout or Python under /tmp is bound on top of them
+    args += ["--size", str(limits.tmp_mb * MIB), "--tmpfs", TMP_DIR]
+    args += ["--size", str(limits.work_mb * MIB), "--tmpfs", WORK_DIR]
     args += ["--ro-bind", "/usr", "/usr"]
     for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
         host = Path("/") / name
@@ -352,8 +355,6 @@ def bwrap_command(
     args += ["--proc", "/proc", "--dev", "/dev"]
     for device in sorted(Path("/dev").glob("nvidia*")):  # a GPU grader keeps its GPU
         args += ["--dev-bind", str(device), str(device)]
-    args += ["--size", str(limits.tmp_mb * MIB), "--tmpfs", TMP_DIR]
-    args += ["--size", str(limits.work_mb * MIB), "--tmpfs", WORK_DIR]
     args += ["--ro-bind", str(Path(workdir).resolve()), SOURCE_DIR]
     font_list = _font_list()
     if font_list is not None:

@@ -70,7 +70,10 @@ def become(uid: int, folders: list[str]) -> None:
     holds just the capabilities to do this; changing to an unprivileged user clears them.
     """
     for folder in folders:
+        device = os.lstat(folder).st_dev
         for top, dirs, files in os.walk(folder):
+            # what is bound inside (a checkout under /tmp, the kernel's sockets) stays as it is
+            dirs[:] = [d for d in dirs if os.lstat(os.path.join(top, d)).st_dev == device]
             for name in [top, *(os.path.join(top, n) for n in dirs + files)]:
                 os.lchown(name, uid, uid)
     os.setgroups([])
