@@ -62,7 +62,15 @@ from .cluster import (
     run_token,
     running_units,
 )
-from .grading_unit import Unit, grade_unit, pack_template, shipped, submission_files
+from .grading_unit import (
+    Unit,
+    grade_unit,
+    pack_template,
+    retry_key,
+    shipped,
+    started_topic,
+    submission_files,
+)
 from .notebook_tools import NotebookReadError, exercises, fmt_points, read_notebook
 from .release import SOLUTIONS_DIR, generate_assignments, stage_sources
 from .settings import ensure_tools_on_path, find_config_file, load_config
@@ -496,7 +504,7 @@ def autograde(
     LocalCluster of ``workers`` processes (default: one per CPU core), or the one whose scheduler
     is at ``scheduler``. A submission that kills the worker grading it more than
     ``allowed_failures`` times (a LocalCluster's setting) is graded 0 with that reason (status
-    ``crashed``). ``progress`` shows a bar of units done, running and failed, with an ETA; the
+    ``crashed``); a unit that only waited on dying workers is sent again. ``progress`` shows a bar of units done, running and failed, with an ETA; the
     report lines (``log``, default: print) then go above it.
     """
     start = time.monotonic()
@@ -686,12 +694,21 @@ def _autograde(
     )
 
 
-def _killed_reason(exc: BaseException, allowed_failures: int | None) -> str:
-    tries = getattr(exc, "allowed_failures", allowed_failures)
-    times = f"{tries + 1} times" if isinstance(tries, int) else "every time"
-    return (
-        f"the submission killed the grading worker {times} (on every worker that ran it); graded 0"
-    )
+#: Times a unit is sent again after its workers died while it only waited on them.
+REQUEUES = 3
+
+
+def _killed_reason(times: int) -> str:
+    count = "once" if times == 1 else f"{times} times"
+    return f"the submission killed the grading worker {count} (on every worker that ran it); graded 0"
+
+
+def _starts(client: Any, key: str) -> int:
+    """How many times the tries of the unit ``key`` started running (their start events)."""
+    try:
+        return len(client.get_events(started_topic(key)))
+    except Exception:
+        return 0
 
 
 def _run_units(
@@ -704,18 +721,33 @@ def _run_units(
     allowed_failures: int | None,
     timings: dict[str, float],
 ) -> None:
-    """Submit every unit to ``client``; merge each answer as it comes (this process only)."""
+    """Submit every unit to ``client``; merge each answer as it comes (this process only).
+
+    Dask gives a unit up (``KilledWorker``) once the workers holding it died more than
+    ``allowed-failures`` times, counting the deaths of workers it only waited on. The submission
+    is graded 0 only when it was *running* on more than ``allowed-failures`` of them (each try
+    says on the scheduler that it started); otherwise the unit is sent again under a new key, at
+    most :data:`REQUEUES` times, then reported as a grading error to run again.
+    """
     from distributed import wait
     from distributed.scheduler import KilledWorker
 
     token = run_token()
     # a task, not scattered data: a worker that dies holding it does not lose it for the others
     template_future = client.submit(shipped, template, key=f"template-{token}", pure=False)
-    futures = {}
-    for i, (sub, unit) in enumerate(units):
-        key = f"grade-{i}-{sub.student}-{sub.assignment}-{token}"
-        futures[client.submit(grade_unit, unit, template_future, key=key, pure=False)] = sub
-    pending = set(futures)
+    #: future -> (submission, unit, first key, requeues so far)
+    futures: dict[Any, tuple[Submission, Unit, str, int]] = {}
+
+    def send(sub: Submission, unit: Unit, first: str, requeues: int) -> Any:
+        key = retry_key(first, requeues) if requeues else first
+        future = client.submit(grade_unit, unit, template_future, key=key, pure=False)
+        futures[future] = (sub, unit, first, requeues)
+        return future
+
+    pending = {
+        send(sub, unit, f"grade-{i}-{sub.student}-{sub.assignment}-{token}", 0)
+        for i, (sub, unit) in enumerate(units)
+    }
     keys = {f.key for f in futures}
     progress.update(0, running_units(client, keys), 0)
     try:
@@ -727,10 +759,11 @@ def _run_units(
             except TimeoutError:  # nothing finished: refresh the bar
                 progress.update(0, running_units(client, keys), 0)
                 continue
-            failures = 0
+            failures = finished = 0
             for future in done:
                 merge_start = time.monotonic()
-                sub = futures[future]
+                sub, unit, first, requeues = futures.pop(future)
+                keys.discard(future.key)
                 dest = course_dir / "autograded" / sub.student / sub.assignment
                 status, secs = "graded", 0.0
                 try:
@@ -745,24 +778,41 @@ def _run_units(
                     else:
                         status = "error"
                 except KilledWorker as exc:
+                    tries = getattr(exc, "allowed_failures", allowed_failures)
+                    starts = _starts(client, first)
                     shutil.rmtree(dest, ignore_errors=True)
-                    status = "crashed"
-                    outcome = {
-                        "success": False,
-                        "notebooks": {},
-                        "crashed": True,
-                        "reason": _killed_reason(exc, allowed_failures),
-                    }
+                    if isinstance(tries, int) and starts <= tries and requeues < REQUEUES:
+                        again = send(sub, unit, first, requeues + 1)
+                        pending.add(again)
+                        keys.add(again.key)
+                        future.release()
+                        continue
+                    if starts > (tries if isinstance(tries, int) else 0):
+                        status = "crashed"
+                        outcome = {
+                            "success": False,
+                            "notebooks": {},
+                            "crashed": True,
+                            "reason": _killed_reason(starts),
+                        }
+                    else:
+                        status = "error"
+                        outcome = {
+                            "success": False,
+                            "notebooks": {},
+                            "error": "the grading workers kept dying while this submission"
+                            " waited for one (not the submission's doing)",
+                        }
                 except Exception as exc:  # the unit could not even run (pickling, a lost client)
                     shutil.rmtree(dest, ignore_errors=True)
                     status = "error"
                     outcome = {"success": False, "notebooks": {}, "error": f"{exc!r}"[:600]}
-                keys.discard(future.key)
                 failures += status != "graded"
+                finished += 1
                 finish(sub, status, outcome, secs)
                 future.release()
                 timings["merge"] = timings.get("merge", 0.0) + time.monotonic() - merge_start
-            progress.update(len(done), running_units(client, keys) if pending else 0, failures)
+            progress.update(finished, running_units(client, keys) if pending else 0, failures)
     except BaseException:
         client.cancel(list(pending))
         raise

@@ -335,6 +335,36 @@ def _slot_for(unit: Unit, template: bytes) -> WorkerSlot:
     return slot
 
 
+#: How a retried unit's key ends: ``-retry<N>`` after the first key.
+RETRY_MARK = "-retry"
+
+
+def retry_key(key: str, attempt: int) -> str:
+    """The key of ``attempt`` (1, 2, ...) of the unit whose first key is ``key``."""
+    return f"{key}{RETRY_MARK}{attempt}"
+
+
+def started_topic(key: str) -> str:
+    """The scheduler's event topic on which every try of the unit ``key`` says it started.
+
+    A worker's death marks every unit it held as suspect, including units only waiting there; the
+    coordinator counts these events to tell the units that were *running* when a worker died.
+    """
+    return "grading-started:" + key.split(RETRY_MARK, 1)[0]
+
+
+def announce_start() -> None:
+    """Tell the Dask scheduler that the current unit runs now (nothing outside a Dask worker)."""
+    try:
+        from distributed import get_worker
+
+        worker = get_worker()
+    except (ImportError, ValueError):
+        return
+    key = str(worker.get_current_task())
+    worker.log_event(started_topic(key), {"key": key, "worker": worker.address})
+
+
 def grade_unit(unit: Unit, template: bytes) -> dict[str, Any]:
     """Grade one submission in this process's private scratch course directory.
 
@@ -346,6 +376,7 @@ def grade_unit(unit: Unit, template: bytes) -> dict[str, Any]:
     start = time.monotonic()
     files: dict[str, bytes] = {}
     with _LOCK:
+        announce_start()
         try:
             if unit.sandbox:
                 from .sandbox import unavailable_reason
