@@ -504,8 +504,8 @@ def autograde(
     LocalCluster of ``workers`` processes (default: one per CPU core), or the one whose scheduler
     is at ``scheduler``. A submission that kills the worker grading it more than
     ``allowed_failures`` times (a LocalCluster's setting) is graded 0 with that reason (status
-    ``crashed``); a unit that only waited on dying workers is sent again. ``progress`` shows a bar of units done, running and failed, with an ETA; the
-    report lines (``log``, default: print) then go above it.
+    ``crashed``); a unit that only waited on dying workers is sent again. ``progress`` shows a
+    bar of units done, running and failed, with an ETA; the report lines (``log``, default: print) then go above it.
     """
     start = time.monotonic()
     if sandbox:
@@ -700,7 +700,10 @@ REQUEUES = 3
 
 def _killed_reason(times: int) -> str:
     count = "once" if times == 1 else f"{times} times"
-    return f"the submission killed the grading worker {count} (on every worker that ran it); graded 0"
+    return (
+        f"the submission killed the grading worker {count} (on every worker that ran it);"
+        " graded 0"
+    )
 
 
 def _starts(client: Any, key: str) -> int:
