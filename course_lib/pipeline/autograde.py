@@ -505,7 +505,8 @@ def autograde(
     is at ``scheduler``. A submission that kills the worker grading it more than
     ``allowed_failures`` times (a LocalCluster's setting) is graded 0 with that reason (status
     ``crashed``); a unit that only waited on dying workers is sent again. ``progress`` shows a
-    bar of units done, running and failed, with an ETA; the report lines (``log``, default: print) then go above it.
+    bar of units done, running and failed, with an ETA; the report lines (``log``, default:
+    print) then go above it.
     """
     start = time.monotonic()
     if sandbox:

@@ -15,7 +15,8 @@ after ``allowed_failures`` deaths the unit is given up (``KilledWorker``). Dask 
 deaths of workers a unit only waited on, so the coordinator grades 0 only a submission that was
 *running* at more than ``allowed_failures`` deaths (each try logs a start event on the
 scheduler) and sends any other unit again. The scheduler of a LocalCluster gets
-:func:`local_settings` here; an external one should be started with the same (``DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES=2``,
+:func:`local_settings` here; an external one should be started with the same
+(``DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES=2``,
 ``DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION=1.0``; Dask's defaults are 3 and 1.1).
 """
 
