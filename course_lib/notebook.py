@@ -114,6 +114,7 @@ def start(
     real: str | None = None,
     seed: int = 0,
     data_root: str | os.PathLike | None = None,
+    lang: str | None = None,
 ) -> Session:
     """Prepare a notebook: seeds, device, fast mode, dataset; print one line saying what was chosen.
 
@@ -125,7 +126,12 @@ def start(
             variable ``GAN_COURSE_REAL_DATA`` sets it too.
         seed: seeds Python, NumPy and torch.
         data_root: where datasets live (default :data:`course_lib.config.DEFAULT_DATA_DIR`).
+        lang: the language of check messages and figures (``"en"``, ``"ko"``); None keeps the
+            current one (``GAN_COURSE_LANG``, else English). See :mod:`course_lib.i18n`.
     """
+    from .i18n import get_language, set_language, use_korean_font
+
+    set_language(lang)
     seed_everything(seed)
     fast = fast_mode()
     root = Path(data_root or DEFAULT_DATA_DIR)
@@ -144,6 +150,8 @@ def start(
     if session.dataset is None and dataset is not None:
         session.dataset = ensure_embedded(dataset, root, "small" if fast else "default")
     _style_figures()
+    if get_language() == "ko":
+        use_korean_font()
     print(session)
     for note in session.notes:
         print("note:", note)
