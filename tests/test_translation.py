@@ -1,0 +1,83 @@
+"""Translation files of the Korean edition: stale, missing and rule-breaking entries reported."""
+
+from __future__ import annotations
+
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from course_lib.i18n import normalise
+from course_lib.pipeline.notebook_tools import read_notebook
+from course_lib.pipeline.release import SOLUTIONS_DIR
+from course_lib.pipeline.translation import (
+    Entry,
+    english_hash,
+    load,
+    translate,
+    translation_path,
+)
+
+#: Notebooks whose Korean translation is complete; each must stay complete and current.
+COMPLETE = ["03_l1_vs_l2", "04_cyclegan_losses"]
+
+
+def _nb():
+    md = new_markdown_cell("## 1 · Loss\n\n{{COLAB_BADGE}}\n\n$$a = b$$\n\nThe loss.")
+    md.id = "md-1"
+    code = new_code_cell("x = compute(1)  # the input\nprint('the loss is small')")
+    code.id = "code-1"
+    return new_notebook(cells=[md, code])
+
+
+def _entry(nb, i, text):
+    cell = nb.cells[i]
+    return Entry(cell.id, english_hash(cell.source), text)
+
+
+def test_a_current_translation_is_applied():
+    nb = _nb()
+    entries = {
+        "md-1": _entry(nb, 0, "## 1 · 손실\n\n{{COLAB_BADGE}}\n\n$$a = b$$\n\n손실입니다."),
+        "code-1": _entry(nb, 1, "x = compute(1)  # 입력\nprint('손실이 작습니다')"),
+    }
+    out, report = translate(nb, entries, "nb")
+    assert report.problems == [] and report.translated == 2
+    assert out.cells[0].source.endswith("손실입니다.") and nb.cells[0].source.endswith("The loss.")
+
+
+def test_stale_missing_and_rule_breaking_entries_are_reported_one_line_per_cell():
+    nb = _nb()
+    entries = {"md-1": _entry(nb, 0, "## 1 · 손실\n\n{{COLAB_BADGE}}\n\n$$a = b$$")}
+    nb.cells[0].source += " More."
+    out, report = translate(nb, entries, "nb")
+    assert report.problems == [
+        "nb: cell md-1: stale translation (the English text changed)",
+        "nb: cell code-1: missing translation",
+    ]
+    assert out.cells[0].source == nb.cells[0].source  # the English cell stays
+
+
+@pytest.mark.parametrize(
+    ("index", "text", "problem"),
+    [
+        (0, "## 1 · 손실\n\n$$a = b$$", "placeholder"),
+        (0, "## 1 · 손실\n\n{{COLAB_BADGE}}\n\n$$a = c$$", "formula"),
+        (1, "x = compute(2)  # 입력\nprint('손실')", "differs from the English"),
+    ],
+)
+def test_a_translation_that_changes_what_must_stay_is_rejected(index, text, problem):
+    nb = _nb()
+    _, report = translate(nb, {nb.cells[index].id: _entry(nb, index, text)}, "nb")
+    assert any(problem in line for line in report.problems), report.problems
+
+
+@pytest.mark.parametrize("stem", COMPLETE)
+def test_complete_korean_translations_are_current(stem):
+    nb = read_notebook(SOLUTIONS_DIR / f"{stem}.ipynb")
+    _, report = translate(nb, load(translation_path(SOLUTIONS_DIR, "ko", stem)), stem)
+    assert report.problems == [], "\n".join(report.problems)
+
+
+def test_language_codes():
+    assert normalise("ko_KR.UTF-8") == "ko" and normalise(None) == "en"
+    with pytest.raises(ValueError, match="unknown course language"):
+        normalise("fr")
