@@ -1,8 +1,10 @@
 """The language of the course's messages and figures: English, or Korean (``ko``).
 
 Messages are written in English in the code and looked up in gettext catalogs,
-``course_lib/locale/<lang>/LC_MESSAGES/course_lib.po`` (read with Babel, so no compiled ``.mo``
-file is kept). The language is, in order:
+``course_lib/locale/<lang>/LC_MESSAGES/<domain>.po``, one per part of the course (``grading``: the
+checks' messages; ``figures``: titles, axes and legends; ``pipeline``: the commands' report lines).
+They are read with Babel, so no compiled ``.mo`` file is kept; every domain of a language is
+merged into one lookup table. The language is, in order:
 
 1. the one set by :func:`set_language` (the notebooks' setup does it: ``start(..., lang="ko")``);
 2. the environment variable ``GAN_COURSE_LANG`` (``ko``, ``en``);
@@ -27,7 +29,8 @@ LANGUAGES = {"en": "English", "ko": "한국어"}
 #: Environment variable that chooses the language.
 ENV_VAR = "GAN_COURSE_LANG"
 LOCALE_DIR = Path(__file__).parent / "locale"
-DOMAIN = "course_lib"
+#: The catalogs of a language, one per part of the course.
+DOMAINS = ("grading", "figures", "pipeline")
 
 _chosen: str | None = None
 
@@ -67,21 +70,31 @@ def set_language(lang: str | None) -> str:
 
 @functools.cache
 def catalog(lang: str) -> dict[str, str]:
-    """The translations of ``lang`` (msgid -> msgstr); empty for English or a missing catalog."""
+    """The translations of ``lang`` (msgid -> msgstr) from all its domains; empty for English."""
     if lang == "en":
-        return {}
-    path = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
-    if not path.exists():
         return {}
     from babel.messages.pofile import read_po
 
-    with open(path, "rb") as handle:
-        po = read_po(handle, locale=lang)
-    return {
-        str(m.id): str(m.string)
-        for m in po
-        if m.id and isinstance(m.id, str) and m.string and not m.fuzzy
-    }
+    table: dict[str, str] = {}
+    for domain in DOMAINS:
+        path = catalog_path(lang, domain)
+        if not path.exists():
+            continue
+        with open(path, "rb") as handle:
+            po = read_po(handle, locale=lang)
+        table.update(
+            (str(m.id), str(m.string))
+            for m in po
+            if m.id and isinstance(m.id, str) and m.string and not m.fuzzy
+        )
+    return table
+
+
+def catalog_path(lang: str, domain: str) -> Path:
+    """``course_lib/locale/<lang>/LC_MESSAGES/<domain>.po``."""
+    if domain not in DOMAINS:
+        raise ValueError(f"unknown message domain {domain!r}: choose one of {', '.join(DOMAINS)}")
+    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{domain}.po"
 
 
 def gettext(message: str) -> str:
