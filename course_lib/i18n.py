@@ -1,10 +1,10 @@
 """The language of the course's messages and figures: English, or Korean (``ko``).
 
 Messages are written in English in the code and looked up in gettext catalogs,
-``course_lib/locale/<lang>/LC_MESSAGES/<domain>.po``, one per part of the course (``grading``: the
-checks' messages; ``figures``: titles, axes and legends; ``pipeline``: the commands' report lines).
-They are read with Babel, so no compiled ``.mo`` file is kept; every domain of a language is
-merged into one lookup table. The language is, in order:
+``course_lib/locale/<lang>/LC_MESSAGES/<domain>.po``, one per part of the course (``grading``:
+the checks' messages; ``lessons``: figures, printed results and the notebooks' set-up;
+``pipeline``: the commands' report lines). They are read with Babel, so no compiled ``.mo`` file
+is kept; every domain of a language is merged into one lookup table. The language is, in order:
 
 1. the one set by :func:`set_language` (the notebooks' setup does it: ``start(..., lang="ko")``);
 2. the environment variable ``GAN_COURSE_LANG`` (``ko``, ``en``);
@@ -30,7 +30,7 @@ LANGUAGES = {"en": "English", "ko": "한국어"}
 ENV_VAR = "GAN_COURSE_LANG"
 LOCALE_DIR = Path(__file__).parent / "locale"
 #: The catalogs of a language, one per part of the course.
-DOMAINS = ("grading", "figures", "pipeline")
+DOMAINS = ("grading", "lessons", "pipeline")
 
 _chosen: str | None = None
 
