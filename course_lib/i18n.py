@@ -20,6 +20,7 @@ Numbers, names and shapes stay as they are; a message without a Korean entry sta
 
 from __future__ import annotations
 
+import datetime
 import functools
 import os
 from pathlib import Path
@@ -119,3 +120,104 @@ def use_korean_font() -> str | None:
     mpl.rcParams["axes.unicode_minus"] = False
     family = mpl.rcParams["font.family"]
     return family[0] if isinstance(family, list) and family else str(family)
+
+
+def N_(message: str) -> str:  # noqa: N802  (the gettext convention)
+    """Mark ``message`` for translation where it is defined; :func:`_` translates it when shown."""
+    return message
+
+
+#: The source files of each domain, relative to ``course_lib/``.
+DOMAIN_SOURCES = {
+    "grading": ("grading",),
+    "lessons": ("figures", "experiments", "training", "notebook.py", "utils.py"),
+    "pipeline": ("pipeline", "cli.py"),
+}
+#: The names under which code marks a message.
+KEYWORDS = {"_": None, "N_": None}
+
+
+def extract(domain: str) -> dict[str, list[str]]:
+    """The messages the code of ``domain`` marks with ``_()`` or ``N_()``: msgid -> locations."""
+    from babel.messages.extract import extract_from_file
+
+    package = Path(__file__).parent
+    if domain not in DOMAIN_SOURCES:
+        raise ValueError(f"unknown message domain {domain!r}: choose one of {', '.join(DOMAINS)}")
+    files: list[Path] = []
+    for name in DOMAIN_SOURCES[domain]:
+        path = package / name
+        files.extend(sorted(path.rglob("*.py")) if path.is_dir() else [path])
+    found: dict[str, list[str]] = {}
+    for path in files:
+        for lineno, message, _comments, _context in extract_from_file(
+            "python", path, keywords=KEYWORDS
+        ):
+            if isinstance(message, str) and message:
+                where = f"{path.relative_to(package.parent)}:{lineno}"
+                found.setdefault(message, []).append(where)
+    return found
+
+
+def update_catalog(lang: str, domain: str) -> tuple[list[str], list[str]]:
+    """Bring ``<lang>/<domain>.po`` up to date with the code: new msgids added untranslated,
+    obsolete ones removed, translations kept. Returns (added, removed)."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import read_po, write_po
+
+    path = catalog_path(normalise(lang), domain)
+    old = Catalog(locale=lang, domain=domain, creation_date=datetime.datetime(2026, 1, 1))
+    if path.exists():
+        with open(path, "rb") as handle:
+            old = read_po(handle, locale=lang)
+    found = extract(domain)
+    new = Catalog(
+        locale=lang,
+        domain=domain,
+        project="gan-course",
+        header_comment=(
+            f"# {LANGUAGES.get(normalise(lang), lang)} messages of course_lib, domain {domain!r}.\n"
+            f"# Refresh from the code with: python -m course_lib.i18n update {lang} {domain}"
+        ),
+        creation_date=old.creation_date,
+        revision_date=old.creation_date,
+        fuzzy=False,
+    )
+    for msgid, places in found.items():
+        previous = old.get(msgid)
+        locations = [(p.rsplit(":", 1)[0], int(p.rsplit(":", 1)[1])) for p in places]
+        new.add(
+            msgid,
+            previous.string if previous is not None else "",
+            locations=locations,
+            flags=("python-brace-format",) if "{" in msgid else (),
+        )
+    added = [m for m in found if old.get(m) is None]
+    removed = [str(m.id) for m in old if m.id and str(m.id) not in found]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as handle:
+        write_po(handle, new, width=100, omit_header=False, sort_output=False)
+    catalog.cache_clear()
+    return added, removed
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m course_lib.i18n update LANG DOMAIN``: refresh a catalog from the code."""
+    import sys
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) != 3 or args[0] != "update":
+        print("usage: python -m course_lib.i18n update LANG DOMAIN", file=sys.stderr)
+        return 2
+    try:
+        added, removed = update_catalog(args[1], args[2])
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    path = catalog_path(normalise(args[1]), args[2])
+    print(f"{path}: {len(added)} new (untranslated), {len(removed)} obsolete removed")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
