@@ -269,7 +269,20 @@ def batch(tmp_path_factory):
     )
 
 
+def _table(batch) -> str:
+    """The batch as the instructor reads it (``pytest -s`` prints it): attack -> points."""
+    unchanged = "yes" if batch.after == batch.before else "NO"
+    lines = [f"{'submission':24} {'points':>9}  report / review (checkout unchanged: {unchanged})"]
+    for student in batch.students:
+        row = batch.rows.get(student, {})
+        score = f"{row.get('score', '-')}/{cf.AUTO_TOTAL:g}"
+        notes = "; ".join(x for x in (row.get("problems"), row.get("review")) if x)
+        lines.append(f"{student:24} {score:>9}  {notes[:110]}")
+    return "\n".join(lines)
+
+
 def test_every_student_gets_a_row_and_the_batch_has_no_grading_error(batch):
+    print(_table(batch))
     assert set(batch.rows) == set(batch.students), batch.log
     assert batch.summary.errors == [], batch.log
     assert {row["status"] for row in batch.rows.values()} == {"graded"}
