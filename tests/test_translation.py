@@ -17,7 +17,7 @@ from course_lib.pipeline.translation import (
 )
 
 #: Notebooks whose Korean translation is complete; each must stay complete and current.
-COMPLETE = ["03_l1_vs_l2", "04_cyclegan_losses", "05_identity_loss", "06_image_pool"]
+COMPLETE = ["01_cgan_basics", "03_l1_vs_l2", "04_cyclegan_losses", "05_identity_loss", "06_image_pool"]
 
 
 def _nb():
