@@ -7,7 +7,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from course_lib.i18n import normalise
 from course_lib.pipeline.notebook_tools import read_notebook
-from course_lib.pipeline.release import SOLUTIONS_DIR
+from course_lib.pipeline.release import SOLUTIONS_DIR, list_sources
 from course_lib.pipeline.translation import (
     Entry,
     english_hash,
@@ -16,8 +16,8 @@ from course_lib.pipeline.translation import (
     translation_path,
 )
 
-#: Notebooks whose Korean translation is complete; each must stay complete and current.
-COMPLETE = ["02_pix2pix", "03_l1_vs_l2", "04_cyclegan_losses", "05_identity_loss", "06_image_pool"]
+#: Every notebook has a complete Korean translation; each must stay complete and current.
+COMPLETE = [p.stem for p in list_sources(SOLUTIONS_DIR)]
 
 
 def _nb():
@@ -68,6 +68,10 @@ def test_a_translation_that_changes_what_must_stay_is_rejected(index, text, prob
     nb = _nb()
     _, report = translate(nb, {nb.cells[index].id: _entry(nb, index, text)}, "nb")
     assert any(problem in line for line in report.problems), report.problems
+
+
+def test_every_notebook_is_translated():
+    assert len(COMPLETE) == 6, COMPLETE
 
 
 @pytest.mark.parametrize("stem", COMPLETE)
