@@ -21,6 +21,7 @@ from typing import Any
 
 import torch
 
+from ..i18n import _, get_language
 from . import (  # noqa: F401  (importing them registers the exercises)
     checks_ablation,
     checks_cgan,
@@ -62,21 +63,24 @@ def _make_check(restore, tainted, get, clean_state, context_type, helpers_of, su
     ) -> None:
         """Check the learner's answer ``candidate`` to exercise ``name``.
 
-        Returns None when the answer is right; raises ``AssertionError`` with a learner-facing
-        message when it is wrong (or when it raises: the message names the input and quotes
-        the error). ``device`` defaults to CUDA when available, else the CPU; ``seed`` chooses
-        other probe inputs (any seed gives the same verdict on a right or a wrong answer);
-        ``hidden=True`` runs the check on a second set of inputs, different from the visible
-        test's (for nbgrader's hidden tests). ``ValueError`` for an unknown name, listing the
-        known ones.
+        Returns None when the answer is right; in a language other than English it also prints
+        ``<name>: correct`` in that language (the test cells' own line is the same code in every
+        edition, so it stays English). Raises ``AssertionError`` with a learner-facing message when
+        it is wrong (or when it raises: the message names the input and quotes the error).
+        ``device`` defaults to CUDA when available, else the CPU; ``seed`` chooses other probe
+        inputs (any seed gives the same verdict on a right or a wrong answer); ``hidden=True`` runs
+        the check on a second set of inputs, different from the visible test's (for nbgrader's
+        hidden tests). ``ValueError`` for an unknown name, listing the known ones.
         """
         restore()
         if tainted:
             shown = ", ".join(tainted[:5]) + (" ..." if len(tainted) > 5 else "")
             raise CheckFailed(
-                "These were replaced by code in this notebook before course_lib.grading was "
-                f"imported, so the check cannot trust them: {shown}. Restart the "
-                "kernel and run the notebook from the top without replacing them."
+                _(
+                    "These were replaced by code in this notebook before course_lib.grading was "
+                    "imported, so the check cannot trust them: {shown}. Restart the kernel and "
+                    "run the notebook from the top without replacing them."
+                ).format(shown=shown)
             )
         exercise = get(name)
         dev = torch.device(device) if device is not None else _default_device()
@@ -93,12 +97,21 @@ def _make_check(restore, tainted, get, clean_state, context_type, helpers_of, su
             except Exception as exc:
                 restore()
                 raise CheckFailed(
-                    f"Your {exercise.short_name} gave a result that could not be checked "
-                    f"({type(exc).__name__}: {exc}). Compare what it returns with the "
-                    f"exercise's description: {exercise.signature}."
+                    _(
+                        "Your {short_name} gave a result that could not be checked ({exc_type}: "
+                        "{exc}). Compare what it returns with the exercise's description: "
+                        "{signature}."
+                    ).format(
+                        short_name=exercise.short_name,
+                        exc_type=type(exc).__name__,
+                        exc=exc,
+                        signature=exercise.signature,
+                    )
                 ) from None
             finally:
                 restore()
+        if not hidden and get_language() != "en":
+            print(_("{name}: correct").format(name=exercise.short_name))
 
     return check
 
@@ -110,9 +123,12 @@ def _reject_reference_itself(exercise: Exercise, candidate: Any) -> None:
     ) is getattr(ref, "__code__", 0)
     if candidate is ref or same_code:
         raise CheckFailed(
-            f"This is course_lib's own {exercise.short_name} ({ref.__module__}."
-            f"{ref.__qualname__}), not your answer: write it yourself and pass your own "
-            "function or class."
+            _(
+                "This is course_lib's own {short_name} ({module}.{qualname}), not your "
+                "answer: write it yourself and pass your own function or class."
+            ).format(
+                short_name=exercise.short_name, module=ref.__module__, qualname=ref.__qualname__
+            )
         )
 
 

@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from .. import metrics as ref
+from ..i18n import N_, _
 from .probes import close, fmt, seeded
 from .registry import Exercise, register
 from .runner import CheckContext, fail
@@ -53,14 +54,18 @@ def _check_metric(
     """Compare a metric with the reference on every case; name a known mistake if one fits."""
     reference = ctx.exercise.reference
     for i, (label, make) in enumerate(cases, 1):
-        where = f"input #{i} ({label})"
+        where = _("input #{i} ({label})").format(i=i, label=label)
         cpu_args = make(seeded(ctx.seed * 1000 + 700 + i))
         args = tuple(a.to(ctx.device) if isinstance(a, torch.Tensor) else a for a in cpu_args)
         kept = [a.clone() if isinstance(a, torch.Tensor) else a for a in args]
         out = ctx.call(candidate, args, where)
         for a, k in zip(args, kept, strict=True):
             if isinstance(a, torch.Tensor) and not torch.equal(a, k):
-                fail(f"{ctx.who} modifies its input in place on {where}: compute new tensors.")
+                fail(
+                    _("{who} modifies its input in place on {where}: compute new tensors.").format(
+                        who=ctx.who, where=where
+                    )
+                )
         expected = reference(*kept)
         _validate_scalar(ctx, out, kept, where)
         if close(out, expected):
@@ -68,15 +73,27 @@ def _check_metric(
         got = float(out.detach().double().cpu().reshape(-1)[0])
         if math.isnan(got):
             nan_hint = _nan_hint(mistakes)
-            fail(f"{ctx.who} returns nan on {where}. {nan_hint or reminder}".rstrip())
+            fail(
+                _("{who} returns nan on {where}. {hint}")
+                .format(who=ctx.who, where=where, hint=_(nan_hint or reminder))
+                .rstrip()
+            )
         for fn, hint in mistakes:
             try:
                 value = fn(*[a.clone() if isinstance(a, torch.Tensor) else a for a in kept])
             except Exception:
                 continue
             if value is not None and close(out, value):
-                fail(f"{hint}\n(seen on {where}: expected {fmt(expected)}, got {fmt(out)})")
-        fail(f"{ctx.who} returns {fmt(out)} on {where}; expected {fmt(expected)}. {reminder}")
+                fail(
+                    _("{hint}\n(seen on {where}: expected {expected}, got {out})").format(
+                        hint=_(hint), where=where, expected=fmt(expected), out=fmt(out)
+                    )
+                )
+        fail(
+            _("{who} returns {out} on {where}; expected {expected}. {reminder}").format(
+                who=ctx.who, out=fmt(out), where=where, expected=fmt(expected), reminder=_(reminder)
+            )
+        )
 
 
 def _nan_hint(mistakes: Sequence[MetricMistake]) -> str | None:
@@ -89,27 +106,45 @@ def _nan_hint(mistakes: Sequence[MetricMistake]) -> str | None:
 def _validate_scalar(ctx: CheckContext, out: Any, inputs: Sequence[Any], where: str) -> None:
     who = ctx.who
     if out is None:
-        fail(f"{who} returns None on {where}: did you forget `return`?")
+        fail(
+            _("{who} returns None on {where}: did you forget `return`?").format(
+                who=who, where=where
+            )
+        )
     if isinstance(out, (int, float)) and not isinstance(out, bool):
         fail(
-            f"{who} returns a Python number ({out!r}) on {where}: return a 0-dim tensor "
-            "(drop .item() / float())."
+            _(
+                "{who} returns a Python number ({out!r}) on {where}: return a 0-dim tensor (drop "
+                ".item() / float())."
+            ).format(who=who, out=out, where=where)
         )
     if not isinstance(out, torch.Tensor):
-        fail(f"{who} returns a {type(out).__name__} on {where}; return a 0-dim tensor.")
+        fail(
+            _("{who} returns a {out_type} on {where}; return a 0-dim tensor.").format(
+                who=who, out_type=type(out).__name__, where=where
+            )
+        )
     if out.numel() != 1:
         fail(
-            f"{who} returns a tensor of shape {tuple(out.shape)} on {where}; return a single "
-            "number for the whole batch (a 0-dim tensor)."
+            _(
+                "{who} returns a tensor of shape {tuple_shape} on {where}; return a single "
+                "number for the whole batch (a 0-dim tensor)."
+            ).format(who=who, tuple_shape=tuple(out.shape), where=where)
         )
     if not out.is_floating_point():
         fail(
-            f"{who} returns a {out.dtype} tensor on {where}; the result is a fraction or an "
-            "average, so it must be a floating-point tensor (.float() before averaging)."
+            _(
+                "{who} returns a {dtype} tensor on {where}; the result is a fraction or an "
+                "average, so it must be a floating-point tensor (.float() before averaging)."
+            ).format(who=who, dtype=out.dtype, where=where)
         )
     device = next(a.device for a in inputs if isinstance(a, torch.Tensor))
     if out.device != device:
-        fail(f"{who} returns a tensor on {out.device}, the inputs are on {device}.")
+        fail(
+            _("{who} returns a tensor on {device}, the inputs are on {device2}.").format(
+                who=who, device=out.device, device2=device
+            )
+        )
 
 
 # --------------------------------------------------------------------------- per-pixel L1
@@ -120,34 +155,51 @@ def check_per_pixel_l1(candidate: Any, ctx: CheckContext) -> None:
     rescaled to [0, 1], a per-image mean summed over the batch, a Python float.
     """
     cases: list[Case] = [
-        ("two (2, 3, 8, 8) batches", lambda g: (_uniform(g, 2, 3, 8, 8), _uniform(g, 2, 3, 8, 8))),
-        ("two (1, 1, 5, 7) batches", lambda g: (_uniform(g, 1, 1, 5, 7), _uniform(g, 1, 1, 5, 7))),
-        ("two (4, 3, 4, 4) batches", lambda g: (_uniform(g, 4, 3, 4, 4), _uniform(g, 4, 3, 4, 4))),
+        (
+            _("two (2, 3, 8, 8) batches"),
+            lambda g: (_uniform(g, 2, 3, 8, 8), _uniform(g, 2, 3, 8, 8)),
+        ),
+        (
+            _("two (1, 1, 5, 7) batches"),
+            lambda g: (_uniform(g, 1, 1, 5, 7), _uniform(g, 1, 1, 5, 7)),
+        ),
+        (
+            _("two (4, 3, 4, 4) batches"),
+            lambda g: (_uniform(g, 4, 3, 4, 4), _uniform(g, 4, 3, 4, 4)),
+        ),
     ]
     mistakes: list[MetricMistake] = [
         (
             lambda o, t: (o - t).abs().sum(),
-            "Your per_pixel_l1 sums the differences: take the mean.",
+            _("Your per_pixel_l1 sums the differences: take the mean."),
         ),
         (
             lambda o, t: (o - t).abs().flatten(1).mean(1).sum(),
-            "Your per_pixel_l1 sums the per-image means over the batch: average over every "
-            "value of the batch.",
+            _(
+                "Your per_pixel_l1 sums the per-image means over the batch: average over every "
+                "value of the batch."
+            ),
         ),
         (
             lambda o, t: ((o - t) ** 2).mean(),
-            "Your per_pixel_l1 squares the differences (that "
-            "is the L2/MSE error): take their absolute value.",
+            _(
+                "Your per_pixel_l1 squares the differences (that is the L2/MSE error): take "
+                "their absolute value."
+            ),
         ),
         (
             lambda o, t: (o - t).mean(),
-            "Your per_pixel_l1 forgets the absolute value: positive "
-            "and negative differences cancel out. Average the absolute differences.",
+            _(
+                "Your per_pixel_l1 forgets the absolute value: positive and negative differences "
+                "cancel out. Average the absolute differences."
+            ),
         ),
         (
             lambda o, t: ((o - t) / 2).abs().mean(),
-            "Your per_pixel_l1 rescales the images to [0, 1] first: measure in the [-1, 1] "
-            "units the images come in.",
+            _(
+                "Your per_pixel_l1 rescales the images to [0, 1] first: measure in the [-1, 1] "
+                "units the images come in."
+            ),
         ),
     ]
     _check_metric(
@@ -155,7 +207,7 @@ def check_per_pixel_l1(candidate: Any, ctx: CheckContext) -> None:
         candidate,
         cases,
         mistakes,
-        "It is the mean of the absolute differences over every pixel of the batch.",
+        _("It is the mean of the absolute differences over every pixel of the batch."),
     )
 
 
@@ -203,52 +255,65 @@ def check_high_frequency_energy(candidate: Any, ctx: CheckContext) -> None:
     a reshape to one channel.
     """
     cases: list[Case] = [
-        ("a (2, 3, 8, 8) batch", lambda g: (_uniform(g, 2, 3, 8, 8),)),
-        ("a (1, 1, 6, 9) batch", lambda g: (_uniform(g, 1, 1, 6, 9),)),
-        ("a (3, 2, 5, 5) batch", lambda g: (_uniform(g, 3, 2, 5, 5),)),
-        ("a (2, 3, 6, 7) float64 batch", lambda g: (_uniform(g, 2, 3, 6, 7).double(),)),
+        (_("a (2, 3, 8, 8) batch"), lambda g: (_uniform(g, 2, 3, 8, 8),)),
+        (_("a (1, 1, 6, 9) batch"), lambda g: (_uniform(g, 1, 1, 6, 9),)),
+        (_("a (3, 2, 5, 5) batch"), lambda g: (_uniform(g, 3, 2, 5, 5),)),
+        (_("a (2, 3, 6, 7) float64 batch"), lambda g: (_uniform(g, 2, 3, 6, 7).double(),)),
     ]
     lap = ref.LAPLACIAN
     mistakes: list[MetricMistake] = [
         (
             _hf_with(lap, padding=1),
-            "Your high_frequency_energy pads the images with zeros, which "
-            "adds false edges at the border: use no padding (only positions where the 3x3 filter "
-            "fits).",
+            _(
+                "Your high_frequency_energy pads the images with zeros, which adds false edges "
+                "at the border: use no padding (only positions where the 3x3 filter fits)."
+            ),
         ),
         (
             _hf_with(lap, padding="reflect"),
-            "Your high_frequency_energy pads the images: use no "
-            "padding (only positions where the 3x3 filter fits).",
+            _(
+                "Your high_frequency_energy pads the images: use no padding (only positions "
+                "where the 3x3 filter fits)."
+            ),
         ),
         (
             _hf_with(lap, square=False),
-            "Your high_frequency_energy averages the absolute "
-            "response: the energy is the mean of the squared response.",
+            _(
+                "Your high_frequency_energy averages the absolute response: the energy is the "
+                "mean of the squared response."
+            ),
         ),
         (
             _hf_with(lap, reduce="sum"),
-            "Your high_frequency_energy sums the squared responses: take their mean.",
+            _("Your high_frequency_energy sums the squared responses: take their mean."),
         ),
         (
             _hf_with(_EIGHT),
-            "Your high_frequency_energy uses the 8-neighbour Laplacian: use "
-            "[[0, 1, 0], [1, -4, 1], [0, 1, 0]].",
+            _(
+                "Your high_frequency_energy uses the 8-neighbour Laplacian: use [[0, 1, 0], [1, "
+                "-4, 1], [0, 1, 0]]."
+            ),
         ),
         (
             _hf_with(lap, scale=0.5),
-            "Your high_frequency_energy rescales the images to [0, 1] "
-            "first: filter them in the [-1, 1] range they come in.",
+            _(
+                "Your high_frequency_energy rescales the images to [0, 1] first: filter them in "
+                "the [-1, 1] range they come in."
+            ),
         ),
         (
             _hf_with(lap, grayscale=True),
-            "Your high_frequency_energy averages the channels first: "
-            "filter each channel separately (groups=C) and average the squared responses.",
+            _(
+                "Your high_frequency_energy averages the channels first: filter each channel "
+                "separately (groups=C) and average the squared responses."
+            ),
         ),
         (
             _hf_with(lap, mixed=True),
-            "Your high_frequency_energy mixes the channels in one filter "
-            "(a conv2d without groups): filter each channel separately (groups=C).",
+            _(
+                "Your high_frequency_energy mixes the channels in one filter (a conv2d without "
+                "groups): filter each channel separately (groups=C)."
+            ),
         ),
     ]
     _check_metric(
@@ -256,8 +321,10 @@ def check_high_frequency_energy(candidate: Any, ctx: CheckContext) -> None:
         candidate,
         cases,
         mistakes,
-        "Filter each channel with [[0, 1, 0], [1, -4, 1], [0, 1, 0]] without padding and "
-        "return the mean of the squared responses.",
+        _(
+            "Filter each channel with [[0, 1, 0], [1, -4, 1], [0, 1, 0]] without padding and "
+            "return the mean of the squared responses."
+        ),
     )
 
 
@@ -276,40 +343,46 @@ def check_sharpness_ratio(candidate: Any, ctx: CheckContext) -> None:
 
     cases: list[Case] = [
         (
-            "blurred (2, 3, 8, 8) outputs and sharp targets",
+            _("blurred (2, 3, 8, 8) outputs and sharp targets"),
             lambda g: (_smooth(_uniform(g, 2, 3, 8, 8)), _uniform(g, 2, 3, 8, 8)),
         ),
         (
-            "two (3, 1, 6, 7) batches of different sharpness",
+            _("two (3, 1, 6, 7) batches of different sharpness"),
             lambda g: (
                 _uniform(g, 3, 1, 6, 7) * torch.linspace(0.2, 1, 3).view(3, 1, 1, 1),
                 _smooth(_uniform(g, 3, 1, 6, 7)) + 0.3 * _uniform(g, 3, 1, 6, 7),
             ),
         ),
         (
-            "float64 (2, 3, 6, 6) outputs and targets",
+            _("float64 (2, 3, 6, 6) outputs and targets"),
             lambda g: (_smooth(_uniform(g, 2, 3, 6, 6)).double(), _uniform(g, 2, 3, 6, 6).double()),
         ),
     ]
     mistakes: list[MetricMistake] = [
         (
             lambda o, t: hf(t) / hf(o),
-            "Your sharpness_ratio is upside down: divide the energy of the outputs by that of "
-            "the targets.",
+            _(
+                "Your sharpness_ratio is upside down: divide the energy of the outputs by that "
+                "of the targets."
+            ),
         ),
         (
             lambda o, t: hf(o) - hf(t),
-            "Your sharpness_ratio subtracts the energies: divide the energy of the outputs "
-            "by that of the targets.",
+            _(
+                "Your sharpness_ratio subtracts the energies: divide the energy of the outputs "
+                "by that of the targets."
+            ),
         ),
         (
             per_image,
-            "Your sharpness_ratio averages per-image ratios: divide the energy of the "
-            "whole output batch by that of the whole target batch.",
+            _(
+                "Your sharpness_ratio averages per-image ratios: divide the energy of the whole "
+                "output batch by that of the whole target batch."
+            ),
         ),
         (
             lambda o, t: (hf(o) / hf(t)).sqrt(),
-            "Your sharpness_ratio takes a square root: return the plain ratio of the energies.",
+            _("Your sharpness_ratio takes a square root: return the plain ratio of the energies."),
         ),
     ]
     _check_metric(
@@ -317,7 +390,7 @@ def check_sharpness_ratio(candidate: Any, ctx: CheckContext) -> None:
         candidate,
         cases,
         mistakes,
-        "It is the high-frequency energy of the outputs divided by that of the targets.",
+        _("It is the high-frequency energy of the outputs divided by that of the targets."),
     )
 
 
@@ -369,19 +442,19 @@ def check_mean_saturation(candidate: Any, ctx: CheckContext) -> None:
     """
     cases: list[Case] = [
         (
-            "a (2, 3, 6, 6) batch with black and grey pixels",
+            _("a (2, 3, 6, 6) batch with black and grey pixels"),
             lambda g: (_saturation_images(g, 2, 6, 6),),
         ),
         (
-            "a (1, 3, 4, 5) batch with black and grey pixels",
+            _("a (1, 3, 4, 5) batch with black and grey pixels"),
             lambda g: (_saturation_images(g, 1, 4, 5),),
         ),
         (
-            "a (3, 3, 5, 5) batch with black and grey pixels",
+            _("a (3, 3, 5, 5) batch with black and grey pixels"),
             lambda g: (_saturation_images(g, 3, 5, 5),),
         ),
         (
-            "a (2, 3, 6, 6) batch with values slightly outside [-1, 1]",
+            _("a (2, 3, 6, 6) batch with values slightly outside [-1, 1]"),
             lambda g: (_out_of_range(_saturation_images(g, 2, 6, 6)),),
         ),
     ]
@@ -390,47 +463,63 @@ def check_mean_saturation(candidate: Any, ctx: CheckContext) -> None:
     mistakes: list[MetricMistake] = [
         (
             no_guard,
-            "Black pixels (max = 0) have saturation 0: avoid dividing by zero, e.g. "
-            "torch.where(mx > 0, (mx - mn) / mx.clamp_min(1e-12), 0).",
+            _(
+                "Black pixels (max = 0) have saturation 0: avoid dividing by zero, e.g. "
+                "torch.where(mx > 0, (mx - mn) / mx.clamp_min(1e-12), 0)."
+            ),
         ),
         (
             _sat_variant(mapping=False),
-            "Your mean_saturation works on [-1, 1] values: map the "
-            "images to [0, 1] first, (images + 1) / 2.",
+            _(
+                "Your mean_saturation works on [-1, 1] values: map the images to [0, 1] first, "
+                "(images + 1) / 2."
+            ),
         ),
         (
             _sat_variant(mapping=False, guard=False),
-            "Your mean_saturation works on [-1, 1] "
-            "values: map the images to [0, 1] first, (images + 1) / 2.",
+            _(
+                "Your mean_saturation works on [-1, 1] values: map the images to [0, 1] first, "
+                "(images + 1) / 2."
+            ),
         ),
         (
             _sat_variant(clamp=False),
-            "Your mean_saturation does not clamp: generator outputs can lie slightly outside "
-            "[-1, 1], so after mapping to [0, 1] clamp the values to [0, 1].",
+            _(
+                "Your mean_saturation does not clamp: generator outputs can lie slightly outside "
+                "[-1, 1], so after mapping to [0, 1] clamp the values to [0, 1]."
+            ),
         ),
         (
             _sat_variant(kind="chroma"),
-            "Your mean_saturation returns max - min (the chroma): HSV "
-            "saturation divides it by max.",
+            _(
+                "Your mean_saturation returns max - min (the chroma): HSV saturation divides it "
+                "by max."
+            ),
         ),
         (
             _sat_variant(kind="hsl"),
-            "Your mean_saturation computes HSL saturation: use HSV, (max - min) / max.",
+            _("Your mean_saturation computes HSL saturation: use HSV, (max - min) / max."),
         ),
         (
             _sat_variant(dim=0),
-            "Your mean_saturation takes max and min over the batch: take "
-            "them over the channels of each pixel (dim=1).",
+            _(
+                "Your mean_saturation takes max and min over the batch: take them over the "
+                "channels of each pixel (dim=1)."
+            ),
         ),
         (
             _sat_variant(dim=-1),
-            "Your mean_saturation takes max and min over the width: take "
-            "them over the channels of each pixel (dim=1).",
+            _(
+                "Your mean_saturation takes max and min over the width: take them over the "
+                "channels of each pixel (dim=1)."
+            ),
         ),
         (
             _sat_variant(dim=2),
-            "Your mean_saturation takes max and min over the height: take "
-            "them over the channels of each pixel (dim=1).",
+            _(
+                "Your mean_saturation takes max and min over the height: take them over the "
+                "channels of each pixel (dim=1)."
+            ),
         ),
     ]
     _check_metric(
@@ -438,8 +527,10 @@ def check_mean_saturation(candidate: Any, ctx: CheckContext) -> None:
         candidate,
         cases,
         mistakes,
-        "Map to [0, 1], take max and min over the channels (dim=1), saturation (max - min) / "
-        "max (0 where max is 0), then the mean over all pixels.",
+        _(
+            "Map to [0, 1], take max and min over the channels (dim=1), saturation (max - min) / "
+            "max (0 where max is 0), then the mean over all pixels."
+        ),
     )
 
 
@@ -494,7 +585,7 @@ def check_colour_histogram_distance(candidate: Any, ctx: CheckContext) -> None:
     """
     cases: list[Case] = [
         (
-            "(2, 3, 8, 8) outputs with a colour cast and targets, bins=16",
+            _("(2, 3, 8, 8) outputs with a colour cast and targets, bins=16"),
             lambda g: (
                 _cast(_uniform(g, 2, 3, 8, 8), (0.5, -0.5, 0.0)),
                 _uniform(g, 2, 3, 8, 8),
@@ -502,7 +593,7 @@ def check_colour_histogram_distance(candidate: Any, ctx: CheckContext) -> None:
             ),
         ),
         (
-            "(1, 3, 6, 6) outputs and (3, 3, 6, 6) targets, bins=8",
+            _("(1, 3, 6, 6) outputs and (3, 3, 6, 6) targets, bins=8"),
             lambda g: (
                 _cast(_uniform(g, 1, 3, 6, 6), (-0.4, 0.0, 0.6)),
                 _uniform(g, 3, 3, 6, 6),
@@ -510,7 +601,7 @@ def check_colour_histogram_distance(candidate: Any, ctx: CheckContext) -> None:
             ),
         ),
         (
-            "(2, 2, 5, 5) outputs and targets, bins=5",
+            _("(2, 2, 5, 5) outputs and targets, bins=5"),
             lambda g: (
                 _cast(_uniform(g, 2, 2, 5, 5) ** 3, (0.3, -0.3)),
                 _uniform(g, 2, 2, 5, 5),
@@ -518,7 +609,7 @@ def check_colour_histogram_distance(candidate: Any, ctx: CheckContext) -> None:
             ),
         ),
         (
-            "(2, 3, 6, 6) outputs and targets with values slightly outside [-1, 1], bins=8",
+            _("(2, 3, 6, 6) outputs and targets with values slightly outside [-1, 1], bins=8"),
             lambda g: (
                 _out_of_range(_cast(_uniform(g, 2, 3, 6, 6), (0.4, -0.4, 0.0))),
                 _out_of_range(_uniform(g, 2, 3, 6, 6)),
@@ -529,42 +620,57 @@ def check_colour_histogram_distance(candidate: Any, ctx: CheckContext) -> None:
     mistakes: list[MetricMistake] = [
         (
             _hist_variant(normalise=False),
-            "Your colour_histogram_distance compares raw counts: "
-            "normalise each histogram to sum 1 first.",
+            _(
+                "Your colour_histogram_distance compares raw counts: normalise each histogram to "
+                "sum 1 first."
+            ),
         ),
         (
             _hist_variant(half=False),
-            "Your colour_histogram_distance returns sum |p - q|: the "
-            "total-variation distance is half of it, 0.5 * sum |p - q| (in [0, 1]).",
+            _(
+                "Your colour_histogram_distance returns sum |p - q|: the total-variation "
+                "distance is half of it, 0.5 * sum |p - q| (in [0, 1])."
+            ),
         ),
         (
             _hist_variant(pooled=True),
-            "Your colour_histogram_distance pools all channels in one "
-            "histogram: compute one histogram per channel and average the channels' distances.",
+            _(
+                "Your colour_histogram_distance pools all channels in one histogram: compute one "
+                "histogram per channel and average the channels' distances."
+            ),
         ),
         (
             _hist_variant(low=0.0),
-            "Your colour_histogram_distance bins the range [0, 1]: the "
-            "images are in [-1, 1], use min=-1, max=1.",
+            _(
+                "Your colour_histogram_distance bins the range [0, 1]: the images are in [-1, "
+                "1], use min=-1, max=1."
+            ),
         ),
         (
             _hist_variant(clamp=False),
-            "Your colour_histogram_distance does not clamp: values outside [-1, 1] (generator "
-            "outputs can lie slightly outside) fall out of every bin; clamp them to [-1, 1] "
-            "before the histogram.",
+            _(
+                "Your colour_histogram_distance does not clamp: values outside [-1, 1] "
+                "(generator outputs can lie slightly outside) fall out of every bin; clamp them "
+                "to [-1, 1] before the histogram."
+            ),
         ),
         (
             _hist_variant(bins=16),
-            "Your colour_histogram_distance ignores the `bins` argument (it always uses 16 bins).",
+            _(
+                "Your colour_histogram_distance ignores the `bins` argument (it always uses 16 "
+                "bins)."
+            ),
         ),
         (
             _hist_variant(reduce="sum"),
-            "Your colour_histogram_distance sums the channels' distances: take their mean.",
+            _("Your colour_histogram_distance sums the channels' distances: take their mean."),
         ),
         (
             _hist_variant(per_image=True),
-            "Your colour_histogram_distance compares images one by "
-            "one: build each channel's histogram over all pixels of the batch.",
+            _(
+                "Your colour_histogram_distance compares images one by one: build each channel's "
+                "histogram over all pixels of the batch."
+            ),
         ),
     ]
     _check_metric(
@@ -572,9 +678,11 @@ def check_colour_histogram_distance(candidate: Any, ctx: CheckContext) -> None:
         candidate,
         cases,
         mistakes,
-        "Per channel: histograms of outputs and targets over the whole batch (bins equal bins "
-        "on [-1, 1]), normalised to sum 1, distance 0.5 * sum |p - q|; then the mean over "
-        "channels.",
+        _(
+            "Per channel: histograms of outputs and targets over the whole batch (bins equal "
+            "bins on [-1, 1]), normalised to sum 1, distance 0.5 * sum |p - q|; then the mean "
+            "over channels."
+        ),
     )
 
 
@@ -594,37 +702,43 @@ def check_label_accuracy(candidate: Any, ctx: CheckContext) -> None:
     division by the batch size only, the error rate, a Python float.
     """
     cases: list[Case] = [
-        ("(2, 8, 8) index maps", lambda g: _labels(g, 2, 8, 8)),
-        ("(1, 5, 7) index maps", lambda g: _labels(g, 1, 5, 7, agree=0.3)),
-        ("(3, 4, 4) identical index maps", lambda g: _labels(g, 3, 4, 4, agree=1.1)),
+        (_("(2, 8, 8) index maps"), lambda g: _labels(g, 2, 8, 8)),
+        (_("(1, 5, 7) index maps"), lambda g: _labels(g, 1, 5, 7, agree=0.3)),
+        (_("(3, 4, 4) identical index maps"), lambda g: _labels(g, 3, 4, 4, agree=1.1)),
     ]
     mistakes: list[MetricMistake] = [
         (
             lambda p, t: (p == t).sum().float(),
-            "Your label_accuracy counts the equal positions: "
-            "divide by their number (or use .float().mean()).",
+            _(
+                "Your label_accuracy counts the equal positions: divide by their number (or use "
+                ".float().mean())."
+            ),
         ),
         (
             lambda p, t: (p == t).float().mean() * 100,
-            "Your label_accuracy returns a percentage: return the fraction, in [0, 1].",
+            _("Your label_accuracy returns a percentage: return the fraction, in [0, 1]."),
         ),
         (
             lambda p, t: (p == t).sum().float() / len(p),
-            "Your label_accuracy divides by the batch "
-            "size: divide by the number of positions (numel), or use .float().mean().",
+            _(
+                "Your label_accuracy divides by the batch size: divide by the number of "
+                "positions (numel), or use .float().mean()."
+            ),
         ),
         (
             lambda p, t: (p != t).float().mean(),
-            "Your label_accuracy returns the error rate: count where the maps are equal.",
+            _("Your label_accuracy returns the error rate: count where the maps are equal."),
         ),
         (
             lambda p, t: torch.div((p == t).sum(), p.numel(), rounding_mode="floor").float(),
-            "Your label_accuracy uses integer division: convert to float before dividing "
-            "((pred == true).float().mean()).",
+            _(
+                "Your label_accuracy uses integer division: convert to float before dividing "
+                "((pred == true).float().mean())."
+            ),
         ),
     ]
     _check_metric(
-        ctx, candidate, cases, mistakes, "It is (pred_indices == true_indices).float().mean()."
+        ctx, candidate, cases, mistakes, _("It is (pred_indices == true_indices).float().mean().")
     )
 
 
@@ -647,70 +761,98 @@ def check_get_recon_criterion(candidate: Any, ctx: CheckContext) -> None:
         where = f"kind={kind!r}"
         crit = ctx.call(candidate, (kind,), where)
         if crit is None:
-            fail(f"{ctx.who}({kind!r}) returns None: return a criterion (e.g. nn.L1Loss()).")
+            fail(
+                _("{who}({kind!r}) returns None: return a criterion (e.g. nn.L1Loss()).").format(
+                    who=ctx.who, kind=kind
+                )
+            )
         if isinstance(crit, type):
             fail(
-                f"{ctx.who}({kind!r}) returns the class {crit.__name__}, not a criterion: "
-                f"return an instance, {crit.__name__}()."
+                _(
+                    "{who}({kind!r}) returns the class {name}, not a criterion: return an "
+                    "instance, {name}()."
+                ).format(who=ctx.who, kind=kind, name=crit.__name__)
             )
         if not callable(crit):
-            fail(f"{ctx.who}({kind!r}) returns {crit!r}, which cannot be called as a criterion.")
+            fail(
+                _(
+                    "{who}({kind!r}) returns {crit!r}, which cannot be called as a criterion."
+                ).format(who=ctx.who, kind=kind, crit=crit)
+            )
         for shape in shapes:
             leaf = (torch.rand(*shape, generator=g) * 2 - 1).to(ctx.device).requires_grad_()
             target = (torch.rand(*shape, generator=g) * 2 - 1).to(ctx.device)
-            at = f"{where}, criterion(output, target) on two {shape} batches"
+            at = _("{where}, criterion(output, target) on two {shape} batches").format(
+                where=where, shape=shape
+            )
             value = ctx.call(crit, (leaf * 1.0, target), at)
             l1 = (leaf - target).abs().mean()
             l2 = ((leaf - target) ** 2).mean()
             expected, other = (l1, l2) if kind == "l1" else (l2, l1)
             if not isinstance(value, torch.Tensor) or value.numel() != 1:
                 fail(
-                    f"The criterion returned by {name}({kind!r}) must return a one-number tensor "
-                    f"({at})."
+                    _(
+                        "The criterion returned by {name}({kind!r}) must return a one-number "
+                        "tensor ({at})."
+                    ).format(name=name, kind=kind, at=at)
                 )
             if close(value, other):
                 fail(
-                    f"{ctx.who} swaps the kinds: 'l1' is the mean absolute error (nn.L1Loss()), "
-                    "'l2' the mean squared error (nn.MSELoss())."
+                    _(
+                        "{who} swaps the kinds: 'l1' is the mean absolute error (nn.L1Loss()), "
+                        "'l2' the mean squared error (nn.MSELoss())."
+                    ).format(who=ctx.who)
                 )
             if not close(value, expected):
                 n = leaf.numel()
                 if close(value, expected * n):
                     fail(
-                        f"The criterion returned by {name}({kind!r}) sums over the elements: "
-                        "average them (reduction='mean', the default)."
+                        _(
+                            "The criterion returned by {name}({kind!r}) sums over the elements: "
+                            "average them (reduction='mean', the default)."
+                        ).format(name=name, kind=kind)
                     )
                 fail(
-                    f"The criterion returned by {name}({kind!r}) returns {fmt(value)} ({at}); "
-                    f"expected {fmt(expected)}."
+                    _(
+                        "The criterion returned by {name}({kind!r}) returns {value} ({at}); "
+                        "expected {expected}."
+                    ).format(name=name, kind=kind, value=fmt(value), at=at, expected=fmt(expected))
                 )
             if not value.requires_grad:
                 fail(
-                    f"The criterion returned by {name}({kind!r}) is cut from the autograd graph: "
-                    "it could not train the generator."
+                    _(
+                        "The criterion returned by {name}({kind!r}) is cut from the autograd "
+                        "graph: it could not train the generator."
+                    ).format(name=name, kind=kind)
                 )
     for bad in ("huber", "L3", ""):
         result, exc = ctx.attempt(candidate, (bad,))
         if exc is None:
             fail(
-                f"{ctx.who}({bad!r}) returns {result!r}; it should raise a ValueError naming "
-                "the allowed kinds ('l1' and 'l2')."
+                _(
+                    "{who}({bad!r}) returns {result!r}; it should raise a ValueError naming the "
+                    "allowed kinds ('l1' and 'l2')."
+                ).format(who=ctx.who, bad=bad, result=result)
             )
         if not isinstance(exc, ValueError):
             fail(
-                f"{ctx.who}({bad!r}) raises {type(exc).__name__}; raise a ValueError naming the "
-                "allowed kinds ('l1' and 'l2') for an unknown kind."
+                _(
+                    "{who}({bad!r}) raises {exc_type}; raise a ValueError naming the allowed "
+                    "kinds ('l1' and 'l2') for an unknown kind."
+                ).format(who=ctx.who, bad=bad, exc_type=type(exc).__name__)
             )
         text = str(exc)
         if "l1" not in text or "l2" not in text:
             fail(
-                f"{ctx.who}({bad!r}) raises ValueError({text!r}): name the allowed kinds, "
-                "'l1' and 'l2', in the message."
+                _(
+                    "{who}({bad!r}) raises ValueError({text!r}): name the allowed kinds, 'l1' "
+                    "and 'l2', in the message."
+                ).format(who=ctx.who, bad=bad, text=text)
             )
 
 
 #: The hint for a tensor built with a fixed dtype or device (a kernel, a target).
-_DTYPE_HINT = (
+_DTYPE_HINT = N_(
     "A tensor you build inside the function (the Laplacian kernel) must take the input's "
     "dtype and device: pass dtype=images.dtype and device=images.device when you create it, "
     "or the function fails on float64 inputs and on a GPU."
@@ -771,7 +913,12 @@ _register(
     "sharpness_ratio(outputs, targets) -> 0-dim Tensor",
     ref.sharpness_ratio,
     check_sharpness_ratio,
-    ("inverted", "difference", "mean of per-image ratios", "kernel fixed to float32 or the CPU"),
+    (
+        "inverted",
+        "difference",
+        "mean of per-image ratios",
+        "kernel fixed to float32 or the CPU",
+    ),
     _DTYPE_HINTS,
 )
 _register(
@@ -779,7 +926,14 @@ _register(
     "mean_saturation(images) -> 0-dim Tensor",
     ref.mean_saturation,
     check_mean_saturation,
-    ("no [0, 1] mapping", "no clamp", "chroma", "HSL", "wrong axis", "division by zero"),
+    (
+        "no [0, 1] mapping",
+        "no clamp",
+        "chroma",
+        "HSL",
+        "wrong axis",
+        "division by zero",
+    ),
 )
 _register(
     "colour_histogram_distance",

@@ -11,6 +11,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..i18n import N_, _
 from ..losses import cgan as ref
 from ..models import ConditionalDiscriminator, ConditionalGenerator
 from .losscheck import (
@@ -42,21 +43,26 @@ __all__ = [
     "check_get_gen_loss",
 ]
 
-_BOTH_ONES = (
+_BOTH_ONES = N_(
     "Your get_disc_loss compares the discriminator's verdict on the fake images with ones, "
     "like the real ones: the discriminator must learn to call fakes fake, so the fake term's "
     "target is zeros (and the real term's ones)."
 )
 
 
-def _size_hint(example: str) -> tuple[tuple[str, str], ...]:
-    return (
-        (
-            "Sizes of tensors must match",
-            f"Take sizes from the tensors you are given (e.g. {example}), not from fixed "
-            "numbers or variables defined elsewhere in the notebook.",
-        ),
-    )
+def _size_hint(hint: str) -> tuple[tuple[str, str], ...]:
+    """The error hint for tensors whose sizes do not match (``hint`` marked with ``N_``)."""
+    return (("Sizes of tensors must match", hint),)
+
+
+_SIZES_OF_REAL = N_(
+    "Take sizes from the tensors you are given (e.g. real.shape), not from fixed numbers or "
+    "variables defined elsewhere in the notebook."
+)
+_SIZES_OF_NOISE = N_(
+    "Take sizes from the tensors you are given (e.g. noise.shape or one_hot_labels.shape), not "
+    "from fixed numbers or variables defined elsewhere in the notebook."
+)
 
 
 _HELPERS = MappingProxyType(
@@ -80,47 +86,84 @@ def check_get_one_hot_labels(candidate: Any, ctx: CheckContext) -> None:
     cases = [([2, 0, 1, 1], 5), ([9, 3, 3], 10), ([0], 3), ([1, 3, 0, 2, 3], 7)]
     for i, (values, n_classes) in enumerate(cases, 1):
         labels = torch.tensor(values, dtype=torch.long, device=ctx.device)
-        where = f"input #{i} (labels={values}, n_classes={n_classes})"
+        where = _("input #{i} (labels={values}, n_classes={n_classes})").format(
+            i=i, values=values, n_classes=n_classes
+        )
         kept = labels.clone()
         out = ctx.call(candidate, (labels, n_classes), where)
         if not torch.equal(labels, kept):
-            fail(f"{ctx.who} modifies `labels` in place on {where}; build a new tensor.")
+            fail(
+                _("{who} modifies `labels` in place on {where}; build a new tensor.").format(
+                    who=ctx.who, where=where
+                )
+            )
         expected = ref.get_one_hot_labels(kept, n_classes)
         if out is None:
-            fail(f"{ctx.who} returns None on {where}: did you forget `return`?")
+            fail(
+                _("{who} returns None on {where}: did you forget `return`?").format(
+                    who=ctx.who, where=where
+                )
+            )
         if not isinstance(out, torch.Tensor):
-            fail(f"{ctx.who} returns a {type(out).__name__} on {where}; return a tensor.")
+            fail(
+                _("{who} returns a {out_type} on {where}; return a tensor.").format(
+                    who=ctx.who, out_type=type(out).__name__, where=where
+                )
+            )
         n = len(values)
         if tuple(out.shape) == (n_classes, n) and n != n_classes:
             fail(
-                f"{ctx.who} returns shape {shape_str(out)} on {where}: the result is "
-                f"transposed; one row per label, shape ({n}, {n_classes})."
+                _(
+                    "{who} returns shape {out_shape} on {where}: the result is transposed; one "
+                    "row per label, shape ({n}, {n_classes})."
+                ).format(
+                    who=ctx.who, out_shape=shape_str(out), where=where, n=n, n_classes=n_classes
+                )
             )
         if out.dim() == 2 and out.shape[0] == n and out.shape[1] == max(values) + 1 != n_classes:
             fail(
-                f"{ctx.who} returns {out.shape[1]} columns on {where}, one per label seen, "
-                f"instead of n_classes={n_classes}: pass n_classes to F.one_hot (the batch "
-                "need not contain the largest class)."
+                _(
+                    "{who} returns {columns} columns on {where}, one per label seen, instead "
+                    "of n_classes={n_classes}: pass n_classes to F.one_hot (the batch need not "
+                    "contain the largest class)."
+                ).format(who=ctx.who, columns=out.shape[1], where=where, n_classes=n_classes)
             )
         if tuple(out.shape) != tuple(expected.shape):
             fail(
-                f"{ctx.who} returns shape {shape_str(out)} on {where}; expected ({n}, "
-                f"{n_classes}): one row per label, n_classes columns."
+                _(
+                    "{who} returns shape {out_shape} on {where}; expected ({n}, {n_classes}): "
+                    "one row per label, n_classes columns."
+                ).format(
+                    who=ctx.who, out_shape=shape_str(out), where=where, n=n, n_classes=n_classes
+                )
             )
         if out.device != labels.device:
-            fail(f"{ctx.who} returns a tensor on {out.device}, labels are on {labels.device}.")
+            fail(
+                _("{who} returns a tensor on {device}, labels are on {device2}.").format(
+                    who=ctx.who, device=out.device, device2=labels.device
+                )
+            )
         if out.is_complex() or not torch.equal(out.detach().double(), expected.double()):
             rows_ok = bool(((out == 0) | (out == 1)).all()) and bool((out.sum(1) == 1).all())
             if rows_ok:
                 fail(
-                    f"{ctx.who} puts the 1 in the wrong column on {where}: row i must have "
-                    f"its 1 in column labels[i] (expected {expected.tolist()}, got "
-                    f"{out.tolist()})."
+                    _(
+                        "{who} puts the 1 in the wrong column on {where}: row i must have its 1 "
+                        "in column labels[i] (expected {expected}, got {got})."
+                    ).format(
+                        who=ctx.who,
+                        where=where,
+                        expected=expected.tolist(),
+                        got=out.tolist(),
+                    )
                 )
             first = [round(float(v), 3) for v in out[0].detach().cpu().reshape(-1)]
             fail(
-                f"{ctx.who} returns values other than a single 1 per row on {where} (first row: "
-                f"{first}): each row should hold one 1, in column labels[i], and zeros elsewhere."
+                _(
+                    "{who} returns values other than a single 1 per row on {where} (first row: "
+                    "{first}): each row should hold one 1, in column labels[i], and zeros "
+                    "elsewhere."
+                ).format(who=ctx.who, where=where, first=first)
             )
 
 
@@ -151,77 +194,120 @@ def check_combine_vectors(candidate: Any, ctx: CheckContext) -> None:
         return x, x, ref.get_one_hot_labels(torch.tensor([1, 0]), 2).to(ctx.device)
 
     cases = [
-        ("noise (3, 5) float and one-hot labels (3, 4) int64", vectors),
-        ("images (2, 1, 6, 5) and label maps (2, 3, 6, 5)", images),
-        ("two integer tensors (2, 3) and (2, 2)", integers),
+        (_("noise (3, 5) float and one-hot labels (3, 4) int64"), vectors),
+        (_("images (2, 1, 6, 5) and label maps (2, 3, 6, 5)"), images),
+        (_("two integer tensors (2, 3) and (2, 2)"), integers),
     ]
     for i, (label, make) in enumerate(cases, 1):
         leaf, x, y = make()
-        where = f"input #{i} ({label})"
+        where = _("input #{i} ({label})").format(i=i, label=label)
         kept_x, kept_y = x.detach().clone(), y.clone()
         out, exc = ctx.attempt(candidate, (x, y))
         if exc is not None:
             dim = re.search(r"except in dimension (-?\d+)", str(exc))
             if "stack expects" in str(exc):
                 fail(
-                    f"{ctx.who} uses torch.stack on {where}, which needs equal shapes and adds "
-                    "a dimension: concatenate with torch.cat([x, y], dim=1)."
+                    _(
+                        "{who} uses torch.stack on {where}, which needs equal shapes and adds a "
+                        "dimension: concatenate with torch.cat([x, y], dim=1)."
+                    ).format(who=ctx.who, where=where)
                 )
             if dim and dim.group(1) != "1":
                 fail(
-                    f"{ctx.who} concatenates along dimension {dim.group(1)} on {where}, where "
-                    "the shapes differ: concatenate along dim=1 (the features or channels)."
+                    _(
+                        "{who} concatenates along dimension {dim} on {where}, where the "
+                        "shapes differ: concatenate along dim=1 (the features or channels)."
+                    ).format(who=ctx.who, dim=dim.group(1), where=where)
                 )
             fail(ctx.describe_error(exc, where))
         if not (torch.equal(x.detach(), kept_x) and torch.equal(y, kept_y)):
-            fail(f"{ctx.who} modifies its inputs in place on {where}; build a new tensor.")
+            fail(
+                _("{who} modifies its inputs in place on {where}; build a new tensor.").format(
+                    who=ctx.who, where=where
+                )
+            )
         expected = ref.combine_vectors(kept_x, kept_y)
         if out is None:
-            fail(f"{ctx.who} returns None on {where}: did you forget `return`?")
+            fail(
+                _("{who} returns None on {where}: did you forget `return`?").format(
+                    who=ctx.who, where=where
+                )
+            )
         if not isinstance(out, torch.Tensor):
-            fail(f"{ctx.who} returns a {type(out).__name__} on {where}; return a tensor.")
+            fail(
+                _("{who} returns a {out_type} on {where}; return a tensor.").format(
+                    who=ctx.who, out_type=type(out).__name__, where=where
+                )
+            )
         if out.dim() == x.dim() + 1:
             fail(
-                f"{ctx.who} returns shape {shape_str(out)} on {where}: torch.stack adds a "
-                "dimension; concatenate with torch.cat(..., dim=1)."
+                _(
+                    "{who} returns shape {out_shape} on {where}: torch.stack adds a dimension; "
+                    "concatenate with torch.cat(..., dim=1)."
+                ).format(who=ctx.who, out_shape=shape_str(out), where=where)
             )
         if tuple(out.shape) != tuple(expected.shape):
             dim0 = (x.shape[0] + y.shape[0], *x.shape[1:])
             extra = ""
             if tuple(out.shape) == dim0:
-                extra = " You concatenated along dim 0, the batch: use dim=1."
+                extra = _(" You concatenated along dim 0, the batch: use dim=1.")
             elif out.dim() == 4 and out.shape[-1] == x.shape[-1] + y.shape[-1]:
-                extra = " You concatenated along the last dimension: use dim=1 (channels)."
+                extra = _(" You concatenated along the last dimension: use dim=1 (channels).")
             fail(
-                f"{ctx.who} returns shape {shape_str(out)} on {where}; expected "
-                f"{shape_str(expected)}.{extra}"
+                _(
+                    "{who} returns shape {out_shape} on {where}; expected {expected_shape}.{extra}"
+                ).format(
+                    who=ctx.who,
+                    out_shape=shape_str(out),
+                    where=where,
+                    expected_shape=shape_str(expected),
+                    extra=extra,
+                )
             )
         if not out.is_floating_point():
             fail(
-                f"{ctx.who} returns {out.dtype} on {where}: the result must be float (the "
-                "networks read floats); convert with .float()."
+                _(
+                    "{who} returns {dtype} on {where}: the result must be float (the networks "
+                    "read floats); convert with .float()."
+                ).format(who=ctx.who, dtype=out.dtype, where=where)
             )
         if out.device != x.device:
-            fail(f"{ctx.who} returns a tensor on {out.device}, the inputs are on {x.device}.")
+            fail(
+                _("{who} returns a tensor on {device}, the inputs are on {device2}.").format(
+                    who=ctx.who, device=out.device, device2=x.device
+                )
+            )
         if not torch.equal(out.detach().double(), expected.double()):
             swapped = ref.combine_vectors(kept_y, kept_x)
             if out.shape == swapped.shape and torch.equal(out.detach().double(), swapped.double()):
-                fail(f"{ctx.who} puts y before x on {where}: the result is [x, y], x first.")
+                fail(
+                    _("{who} puts y before x on {where}: the result is [x, y], x first.").format(
+                        who=ctx.who, where=where
+                    )
+                )
             fail(
-                f"{ctx.who} returns the wrong values on {where}: the first x.shape[1] entries "
-                "along dim 1 should be x, the rest y."
+                _(
+                    "{who} returns the wrong values on {where}: the first x.shape[1] entries "
+                    "along dim 1 should be x, the rest y."
+                ).format(who=ctx.who, where=where)
             )
         if leaf.requires_grad:
             if not out.requires_grad:
                 fail(
-                    f"{ctx.who} cuts the autograd graph on {where} (.detach(), torch.tensor(...) "
-                    "or numpy): the generator is trained through combine_vectors(fake, labels), "
-                    "so gradients must flow back into x."
+                    _(
+                        "{who} cuts the autograd graph on {where} (.detach(), torch.tensor(...) "
+                        "or numpy): the generator is trained through combine_vectors(fake, "
+                        "labels), so gradients must flow back into x."
+                    ).format(who=ctx.who, where=where)
                 )
             weights = torch.randn(out.shape, generator=g).to(ctx.device)
             (grad,) = torch.autograd.grad((out * weights).sum(), leaf)
             if not torch.allclose(grad, weights[:, : x.shape[1]]):
-                fail(f"{ctx.who} does not pass the gradient back to x unchanged on {where}.")
+                fail(
+                    _("{who} does not pass the gradient back to x unchanged on {where}.").format(
+                        who=ctx.who, where=where
+                    )
+                )
 
 
 # --------------------------------------------------------------------------- input dimensions
@@ -234,47 +320,67 @@ def check_get_input_dimensions(candidate: Any, ctx: CheckContext) -> None:
     """
     cases = [(64, (1, 28, 28), 10), (5, (3, 32, 32), 4), (10, (2, 7, 9), 1), (7, (4, 5, 6), 3)]
     for i, (z_dim, shape, n_classes) in enumerate(cases, 1):
-        where = f"input #{i} (z_dim={z_dim}, mnist_shape={shape}, n_classes={n_classes})"
+        where = _("input #{i} (z_dim={z_dim}, mnist_shape={shape}, n_classes={n_classes})").format(
+            i=i, z_dim=z_dim, shape=shape, n_classes=n_classes
+        )
         out = ctx.call(candidate, (z_dim, shape, n_classes), where)
         gen_in, disc_in = ref.get_input_dimensions(z_dim, shape, n_classes)
         if out is None:
-            fail(f"{ctx.who} returns None on {where}: did you forget `return`?")
+            fail(
+                _("{who} returns None on {where}: did you forget `return`?").format(
+                    who=ctx.who, where=where
+                )
+            )
         if not isinstance(out, (tuple, list)) or len(out) != 2:
             fail(
-                f"{ctx.who} returns {out!r} on {where}; return two numbers: "
-                "(generator_input_dim, discriminator_image_channel)."
+                _(
+                    "{who} returns {out!r} on {where}; return two numbers: (generator_input_dim, "
+                    "discriminator_image_channel)."
+                ).format(who=ctx.who, out=out, where=where)
             )
         values = []
         for v in out:
             if isinstance(v, torch.Tensor) and v.numel() == 1:
                 v = v.item()
             if not isinstance(v, numbers.Real) or float(v) != int(v):
-                fail(f"{ctx.who} returns {out!r} on {where}; both values should be integers.")
+                fail(
+                    _("{who} returns {out!r} on {where}; both values should be integers.").format(
+                        who=ctx.who, out=out, where=where
+                    )
+                )
             values.append(int(v))
         got = tuple(values)
         if got == (gen_in, disc_in):
             continue
         if got == (disc_in, gen_in):
             fail(
-                f"{ctx.who} returns {got} on {where}: the two values are swapped; return "
-                "(generator input, discriminator channels)."
+                _(
+                    "{who} returns {got} on {where}: the two values are swapped; return "
+                    "(generator input, discriminator channels)."
+                ).format(who=ctx.who, got=got, where=where)
             )
         hints = []
         if got[0] == z_dim:
-            hints.append("the generator reads the noise and the one-hot label: z_dim + n_classes")
+            hints.append(
+                _("the generator reads the noise and the one-hot label: z_dim + n_classes")
+            )
         elif got[0] != gen_in:
-            hints.append("the generator's input is z_dim + n_classes")
+            hints.append(_("the generator's input is z_dim + n_classes"))
         if got[1] == shape[0]:
             hints.append(
-                "the discriminator reads the image's channels plus one channel per class: "
-                "mnist_shape[0] + n_classes"
+                _(
+                    "the discriminator reads the image's channels plus one channel per class: "
+                    "mnist_shape[0] + n_classes"
+                )
             )
         elif got[1] in (shape[1] + n_classes, shape[2] + n_classes):
-            hints.append("mnist_shape is (channels, height, width): use mnist_shape[0]")
+            hints.append(_("mnist_shape is (channels, height, width): use mnist_shape[0]"))
         elif got[1] != disc_in:
-            hints.append("the discriminator's input channels are mnist_shape[0] + n_classes")
+            hints.append(_("the discriminator's input channels are mnist_shape[0] + n_classes"))
         fail(
-            f"{ctx.who} returns {got} on {where}, expected {(gen_in, disc_in)}: "
+            _("{who} returns {got} on {where}, expected {expected}: ").format(
+                who=ctx.who, got=got, where=where, expected=(gen_in, disc_in)
+            )
             + "; ".join(hints)
             + "."
         )
@@ -303,10 +409,13 @@ def _real_probe(seed: int, device: torch.device, batch: int, crit: str, float_la
             {"criterion": criterion_name(c)},
         )
 
-    label = (
-        f"batch of {batch}, ConditionalGenerator and ConditionalDiscriminator, "
-        f"{'float' if float_labels else 'int64'} one-hot labels, "
-        f"criterion={criterion_name(criterion(crit))}"
+    label = _(
+        "batch of {batch}, ConditionalGenerator and ConditionalDiscriminator, "
+        "{label_dtype} one-hot labels, criterion={criterion}"
+    ).format(
+        batch=batch,
+        label_dtype="float" if float_labels else "int64",
+        criterion=criterion_name(criterion(crit)),
     )
     return label, build
 
@@ -331,9 +440,15 @@ def _mock_probe(seed: int, device: torch.device, batch: int, crit: str):
             {"criterion": criterion_name(c)},
         )
 
-    label = (
-        f"batch of {batch}, {channels}-channel {size}x{size} images, {n_classes} classes, "
-        f"non-linear test networks, criterion={criterion_name(criterion(crit))}"
+    label = _(
+        "batch of {batch}, {channels}-channel {size}x{size} images, {n_classes} classes, "
+        "non-linear test networks, criterion={criterion}"
+    ).format(
+        batch=batch,
+        channels=channels,
+        size=size,
+        n_classes=n_classes,
+        criterion=criterion_name(criterion(crit)),
     )
     return label, build
 
@@ -415,34 +530,34 @@ def _g_mistake(**options: Any) -> Callable[..., torch.Tensor]:
     return loss
 
 
-_SWAPPED = (
+_SWAPPED = N_(
     "The real images are compared with zeros and the fake ones with ones: the real/fake "
     "targets are swapped (fake -> 0, real -> 1)."
 )
-_DETACH_D = (
+_DETACH_D = N_(
     "Your get_disc_loss sends gradients into the generator: detach the generated images "
     "(fake.detach()) before the discriminator judges them."
 )
-_IGNORES_CRIT = (
+_IGNORES_CRIT = N_(
     "Your {name} ignores the `criterion` argument (it gives the same result as {used} "
     "whatever criterion is passed; here criterion is {criterion}): use the criterion you are "
     "given."
 )
-_SWAP_ARGS = (
+_SWAP_ARGS = N_(
     "Your {name} calls the criterion as criterion(target, prediction): the order is "
     "criterion(prediction, target) (it matters for BCEWithLogitsLoss)."
 )
-_SIGMOID = (
-    "Your {name} applies a sigmoid to the discriminator's output: pass the raw outputs to the "
-    "criterion (BCEWithLogitsLoss applies the sigmoid itself)."
+_SIGMOID = N_(
+    "Your {name} applies a sigmoid to the discriminator's output: pass the raw outputs to "
+    "the criterion (BCEWithLogitsLoss applies the sigmoid itself)."
 )
-_LABELS_FIRST = (
-    "Your {name} puts the label channels before the image: the discriminator reads "
-    "the image stacked with the label channels, image first."
+_LABELS_FIRST = N_(
+    "Your {name} puts the label channels before the image: the discriminator reads the image "
+    "stacked with the label channels, image first."
 )
-_NOISE_ORDER = (
-    "Your {name} gives the generator [one-hot labels, noise]: it reads "
-    "the noise joined with the one-hot labels, noise first."
+_NOISE_ORDER = N_(
+    "Your {name} gives the generator [one-hot labels, noise]: it reads the noise joined with "
+    "the one-hot labels, noise first."
 )
 
 
@@ -450,20 +565,22 @@ def _crit_mistakes(name: str, make: Callable[..., Callable[..., torch.Tensor]]) 
     return [
         Mistake(
             make(criterion=nn.BCEWithLogitsLoss),
-            _IGNORES_CRIT.format(name=name, used="nn.BCEWithLogitsLoss()", criterion="{criterion}"),
+            _(_IGNORES_CRIT).format(
+                name=name, used="nn.BCEWithLogitsLoss()", criterion="{criterion}"
+            ),
         ),
         Mistake(
             make(criterion=nn.MSELoss),
-            _IGNORES_CRIT.format(name=name, used="nn.MSELoss()", criterion="{criterion}"),
+            _(_IGNORES_CRIT).format(name=name, used="nn.MSELoss()", criterion="{criterion}"),
         ),
         Mistake(
             make(criterion=nn.BCELoss),
-            _IGNORES_CRIT.format(name=name, used="nn.BCELoss()", criterion="{criterion}"),
+            _(_IGNORES_CRIT).format(name=name, used="nn.BCELoss()", criterion="{criterion}"),
         ),
-        Mistake(make(swap_args=True), _SWAP_ARGS.format(name=name)),
-        Mistake(make(sigmoid=True), _SIGMOID.format(name=name)),
-        Mistake(make(labels_first=True), _LABELS_FIRST.format(name=name)),
-        Mistake(make(noise_first=False), _NOISE_ORDER.format(name=name)),
+        Mistake(make(swap_args=True), _(_SWAP_ARGS).format(name=name)),
+        Mistake(make(sigmoid=True), _(_SIGMOID).format(name=name)),
+        Mistake(make(labels_first=True), _(_LABELS_FIRST).format(name=name)),
+        Mistake(make(noise_first=False), _(_NOISE_ORDER).format(name=name)),
     ]
 
 
@@ -487,49 +604,63 @@ def check_get_disc_loss(candidate: Any, ctx: CheckContext) -> None:
             Mistake(_d_mistake(targets=(1.0, 1.0)), _BOTH_ONES),
             Mistake(
                 _d_mistake(combine=lambda f, r: f + r),
-                "Your get_disc_loss returns the sum of the fake and real terms: the "
-                "discriminator loss is their mean.",
+                _(
+                    "Your get_disc_loss returns the sum of the fake and real terms: the "
+                    "discriminator loss is their mean."
+                ),
             ),
             Mistake(
                 _d_mistake(combine=lambda f, r: r),
-                "Your get_disc_loss leaves out the fake term: add criterion(disc(fake "
-                "images and labels), zeros).",
+                _(
+                    "Your get_disc_loss leaves out the fake term: add criterion(disc(fake images "
+                    "and labels), zeros)."
+                ),
             ),
             Mistake(
                 _d_mistake(combine=lambda f, r: f),
-                "Your get_disc_loss leaves out the real term: add criterion(disc(real "
-                "images and labels), ones).",
+                _(
+                    "Your get_disc_loss leaves out the real term: add criterion(disc(real images "
+                    "and labels), ones)."
+                ),
             ),
             Mistake(
                 _d_mistake(combine=lambda f, r: r / 2),
-                "Your get_disc_loss leaves out the fake term: add criterion(disc(fake "
-                "images and labels), zeros).",
+                _(
+                    "Your get_disc_loss leaves out the fake term: add criterion(disc(fake images "
+                    "and labels), zeros)."
+                ),
             ),
             Mistake(
                 _d_mistake(combine=lambda f, r: f / 2),
-                "Your get_disc_loss leaves out the real term: add criterion(disc(real "
-                "images and labels), ones).",
+                _(
+                    "Your get_disc_loss leaves out the real term: add criterion(disc(real images "
+                    "and labels), ones)."
+                ),
             ),
             *_crit_mistakes(name, _d_mistake),
             Mistake(_d_mistake(detach=False), _DETACH_D, on="grads"),
             Mistake(
                 _d_mistake(detach_pred=True),
-                "Your get_disc_loss detaches the discriminator's prediction on the fake images, "
-                "so the fake term does not train the discriminator: detach the image "
-                "(fake.detach()) before the discriminator, not its output.",
+                _(
+                    "Your get_disc_loss detaches the discriminator's prediction on the fake "
+                    "images, so the fake term does not train the discriminator: detach the image "
+                    "(fake.detach()) before the discriminator, not its output."
+                ),
                 on="grads",
             ),
         ],
         reminder=(
-            "The loss is the mean of criterion(disc(fake), zeros) and criterion(disc(real), "
-            "ones), the discriminator reading each image stacked with the label channels."
+            _(
+                "The loss is the mean of criterion(disc(fake), zeros) and criterion(disc(real), "
+                "ones), the discriminator reading each image stacked with the label channels."
+            )
         ),
         helpers=_HELPERS,
         max_calls={"gen": (1, GEN_ONCE)},
         batch_of={"disc": ("real", SEPARATE_BATCHES)},
         net_hints={
-            "gen": {"none": "Detach the generated images (fake.detach()) first."},
-            "disc": {"some": "Only the generated image should be detached."},
+            "gen": {"none": _("Detach the generated images (fake.detach()) first.")},
+            "disc": {"some": _("Only the generated image should be detached.")},
         },
     )
     check_loss(ctx, candidate, spec)
@@ -565,20 +696,24 @@ def check_get_gen_loss(candidate: Any, ctx: CheckContext) -> None:
         mistakes=[
             Mistake(
                 _g_mistake(target=0.0),
-                "Your get_gen_loss compares the discriminator's verdict on the fake images with "
-                "zeros: the generator wants them called real, so the target is ones.",
+                _(
+                    "Your get_gen_loss compares the discriminator's verdict on the fake images "
+                    "with zeros: the generator wants them called real, so the target is ones."
+                ),
             ),
             *_crit_mistakes(name, _g_mistake),
         ],
         reminder=(
-            "The generator loss is criterion(disc(fake images stacked with the label "
-            "channels), ones)."
+            _(
+                "The generator loss is criterion(disc(fake images stacked with the label "
+                "channels), ones)."
+            )
         ),
         helpers=_HELPERS,
         max_calls={"gen": (1, GEN_ONCE)},
         net_hints={
             "gen": {
-                "some": "Don't detach the generated images here: this loss trains the generator."
+                "some": _("Don't detach the generated images here: this loss trains the generator.")
             }
         },
     )
@@ -643,7 +778,7 @@ register(
             "labels before the image",
             "side effects",
         ),
-        error_hints=_size_hint("real.shape"),
+        error_hints=_size_hint(_SIZES_OF_REAL),
     )
 )
 register(
@@ -661,6 +796,6 @@ register(
             "labels before the image",
             "side effects",
         ),
-        error_hints=_size_hint("noise.shape or one_hot_labels.shape"),
+        error_hints=_size_hint(_SIZES_OF_NOISE),
     )
 )

@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..i18n import N_, _
 from ..losses import cyclegan as ref
 from ..models import FeatureMapBlock, PatchGANDiscriminator, ResidualBlock, ResnetGenerator
 from .losscheck import LossSpec, Mistake, Probe, ProbeData, check_loss
@@ -79,29 +80,36 @@ def check_residual_block(candidate: Any, ctx: CheckContext) -> None:
         mistakes=[
             ForwardMistake(
                 _rb_no_skip,
-                "Your ResidualBlock returns only self.block(x): add the input back, "
-                "x + self.block(x) (the skip connection).",
+                _(
+                    "Your ResidualBlock returns only self.block(x): add the input back, x + "
+                    "self.block(x) (the skip connection)."
+                ),
             ),
             ForwardMistake(
                 _rb_relu_after,
-                "Your ResidualBlock applies an activation after the sum; CycleGAN's residual "
-                "block returns x + self.block(x) as it is.",
+                _(
+                    "Your ResidualBlock applies an activation after the sum; CycleGAN's residual "
+                    "block returns x + self.block(x) as it is."
+                ),
             ),
             ForwardMistake(
                 _rb_minus,
-                "Your ResidualBlock subtracts the block's output: return x + self.block(x).",
+                _("Your ResidualBlock subtracts the block's output: return x + self.block(x)."),
             ),
             ForwardMistake(
-                _rb_twice, "Your ResidualBlock applies self.block twice: return x + self.block(x)."
+                _rb_twice,
+                _("Your ResidualBlock applies self.block twice: return x + self.block(x)."),
             ),
             ForwardMistake(
                 _rb_detached_skip,
-                "Your ResidualBlock detaches x in the skip connection, which blocks the "
-                "gradient the skip is there to carry: return x + self.block(x).",
+                _(
+                    "Your ResidualBlock detaches x in the skip connection, which blocks the "
+                    "gradient the skip is there to carry: return x + self.block(x)."
+                ),
                 on="grads",
             ),
         ],
-        reminder="forward adds the block's output to its input (a residual connection).",
+        reminder=_("forward adds the block's output to its input (a residual connection)."),
     )
     check_module(ctx, candidate, spec)
 
@@ -138,22 +146,26 @@ def check_feature_map_block(candidate: Any, ctx: CheckContext) -> None:
         mistakes=[
             ForwardMistake(
                 _fm_no_pad,
-                "Your FeatureMapBlock pads with zeros; use self.pad (reflection padding).",
+                _("Your FeatureMapBlock pads with zeros; use self.pad (reflection padding)."),
             ),
             ForwardMistake(
                 _fm_activation_first,
-                "Your FeatureMapBlock applies the activation before the norm; the order is "
-                "pad -> conv -> norm -> activation.",
+                _(
+                    "Your FeatureMapBlock applies the activation before the norm; the order is "
+                    "pad -> conv -> norm -> activation."
+                ),
             ),
-            ForwardMistake(_fm_no_norm, "Your FeatureMapBlock skips self.norm after the conv."),
+            ForwardMistake(_fm_no_norm, _("Your FeatureMapBlock skips self.norm after the conv.")),
             ForwardMistake(
                 _fm_no_activation,
-                "Your FeatureMapBlock skips self.activation (ReLU, or Tanh in the final block).",
+                _("Your FeatureMapBlock skips self.activation (ReLU, or Tanh in the final block)."),
             ),
         ],
         reminder=(
-            "forward pads the input, then applies the convolution, the normalisation and the "
-            "activation, in that order."
+            _(
+                "forward pads the input, then applies the convolution, the normalisation and the "
+                "activation, in that order."
+            )
         ),
     )
     check_module(ctx, candidate, spec)
@@ -200,34 +212,44 @@ def check_resnet_generator(candidate: Any, ctx: CheckContext) -> None:
         mistakes=[
             ForwardMistake(
                 _rg_no_residual,
-                "Your ResnetGenerator skips the residual blocks: initial -> downsample -> "
-                "residual -> upsample -> final.",
+                _(
+                    "Your ResnetGenerator skips the residual blocks: initial -> downsample -> "
+                    "residual -> upsample -> final."
+                ),
             ),
             ForwardMistake(
                 _rg_residual_twice,
-                "Your ResnetGenerator applies the residual blocks twice: initial -> "
-                "downsample -> residual -> upsample -> final.",
+                _(
+                    "Your ResnetGenerator applies the residual blocks twice: initial -> "
+                    "downsample -> residual -> upsample -> final."
+                ),
             ),
             ForwardMistake(
                 _rg_global_skip,
-                "Your ResnetGenerator adds the input image to its output: the skip connections "
-                "live inside the residual blocks only.",
+                _(
+                    "Your ResnetGenerator adds the input image to its output: the skip "
+                    "connections live inside the residual blocks only."
+                ),
             ),
             ForwardMistake(
                 _rg_double_tanh,
-                "Your ResnetGenerator applies tanh again: self.final already ends with Tanh.",
+                _("Your ResnetGenerator applies tanh again: self.final already ends with Tanh."),
             ),
             ForwardMistake(
                 _rg_detached,
-                "Your ResnetGenerator detaches an intermediate result, so the first layers get "
-                "no gradient: don't call .detach() in forward.",
+                _(
+                    "Your ResnetGenerator detaches an intermediate result, so the first layers "
+                    "get no gradient: don't call .detach() in forward."
+                ),
                 on="grads",
             ),
         ],
         reminder=(
-            "forward runs the input through the initial block, the downsampling blocks, the "
-            "residual blocks, the upsampling blocks and the final block, in that order, each "
-            "once."
+            _(
+                "forward runs the input through the initial block, the downsampling blocks, the "
+                "residual blocks, the upsampling blocks and the final block, in that order, each "
+                "once."
+            )
         ),
     )
     check_module(ctx, candidate, spec)
@@ -261,11 +283,11 @@ def _images(seed: int, device: torch.device, kind: str, batch: int, n: int) -> l
 
 def _nets_label(kind: str, batch: int) -> str:
     nets = (
-        "ResNet generators and PatchGANs, 16x16"
+        _("ResNet generators and PatchGANs, 16x16")
         if kind == "real"
-        else "non-linear test networks, 8x8"
+        else _("non-linear test networks, 8x8")
     )
-    return f"batch of {batch}, {nets}"
+    return _("batch of {batch}, {nets}").format(batch=batch, nets=nets)
 
 
 _SETTINGS = (("mock", 3), ("real", 2), ("mock", 2), ("real", 1))
@@ -297,7 +319,7 @@ def check_get_disc_loss(candidate: Any, ctx: CheckContext) -> None:
             c = criterion(crit)
             return ProbeData(
                 (real_X, fake_X, disc, c),
-                {"disc_X": disc, "generator of fake_X": gen},
+                {"disc_X": disc, N_("generator of fake_X"): gen},
                 {"real_X": real_X, "fake_X": fake_X},
                 {"adv_criterion": criterion_name(c)},
             )
@@ -329,66 +351,86 @@ def check_get_disc_loss(candidate: Any, ctx: CheckContext) -> None:
     mistakes = [
         Mistake(
             mistake(targets=(1.0, 1.0)),
-            "Your get_disc_loss compares the discriminator's verdict on the fake images with ones, "
-            "like the real ones: the discriminator must learn to call fakes fake, so the fake "
-            "term's target is zeros (and the real term's ones).",
+            _(
+                "Your get_disc_loss compares the discriminator's verdict on the fake images with "
+                "ones, like the real ones: the discriminator must learn to call fakes fake, so "
+                "the fake term's target is zeros (and the real term's ones)."
+            ),
         ),
         Mistake(
             mistake(targets=(1.0, 0.0)),
-            "Your get_disc_loss compares the real images with zeros and the fake ones with "
-            "ones: the real/fake targets are swapped (fake -> zeros, real -> ones).",
+            _(
+                "Your get_disc_loss compares the real images with zeros and the fake ones with "
+                "ones: the real/fake targets are swapped (fake -> zeros, real -> ones)."
+            ),
         ),
         Mistake(
             mistake(combine=lambda f, r: f + r),
-            "Your get_disc_loss returns the sum of the two terms; CycleGAN averages them: "
-            "take the mean of the two terms.",
+            _(
+                "Your get_disc_loss returns the sum of the two terms; CycleGAN averages them: "
+                "take the mean of the two terms."
+            ),
         ),
         *[
             Mistake(
                 mistake(combine=c),
-                "Your get_disc_loss leaves out the fake term: add the discriminator's verdict on "
-                "the detached fake images, compared with zeros.",
+                _(
+                    "Your get_disc_loss leaves out the fake term: add the discriminator's "
+                    "verdict on the detached fake images, compared with zeros."
+                ),
             )
             for c in (lambda f, r: r, lambda f, r: r / 2)
         ],
         *[
             Mistake(
                 mistake(combine=c),
-                "Your get_disc_loss leaves out the real term: add adv_criterion(disc_X(real_X), "
-                "ones).",
+                _(
+                    "Your get_disc_loss leaves out the real term: add "
+                    "adv_criterion(disc_X(real_X), ones)."
+                ),
             )
             for c in (lambda f, r: f, lambda f, r: f / 2)
         ],
         *[
             Mistake(
                 mistake(adv=c),
-                f"Your get_disc_loss ignores the `adv_criterion` argument: it gives the same "
-                f"result as nn.{c.__name__}() whatever is passed (here adv_criterion="
-                "{adv_criterion}). Use the argument.",
+                _(
+                    "Your get_disc_loss ignores the `adv_criterion` argument: it gives the same "
+                    "result as nn.{name}() whatever is passed (here "
+                    "adv_criterion={{adv_criterion}}). Use the argument."
+                ).format(name=c.__name__),
             )
             for c in (nn.MSELoss, nn.BCEWithLogitsLoss)
         ],
         Mistake(
             mistake(swap=True),
-            "Your get_disc_loss calls adv_criterion(target, prediction): the order is "
-            "adv_criterion(prediction, target) (it matters for BCEWithLogitsLoss).",
+            _(
+                "Your get_disc_loss calls adv_criterion(target, prediction): the order is "
+                "adv_criterion(prediction, target) (it matters for BCEWithLogitsLoss)."
+            ),
         ),
         Mistake(
             mistake(sigmoid=True),
-            "Your get_disc_loss applies a sigmoid to the discriminator's output: pass the raw "
-            "outputs to adv_criterion.",
+            _(
+                "Your get_disc_loss applies a sigmoid to the discriminator's output: pass the "
+                "raw outputs to adv_criterion."
+            ),
         ),
         Mistake(
             mistake(no_detach=True),
-            "Your get_disc_loss sends gradients into the generator: detach the generated "
-            "images (fake_X.detach()) before passing them to the discriminator.",
+            _(
+                "Your get_disc_loss sends gradients into the generator: detach the generated "
+                "images (fake_X.detach()) before passing them to the discriminator."
+            ),
             on="grads",
         ),
         Mistake(
             mistake(detach_pred=True),
-            "Your get_disc_loss detaches the discriminator's prediction on fake_X, so the fake "
-            "term does not train the discriminator: detach fake_X before disc_X, not disc_X's "
-            "output.",
+            _(
+                "Your get_disc_loss detaches the discriminator's prediction on fake_X, so the "
+                "fake term does not train the discriminator: detach fake_X before disc_X, not "
+                "disc_X's output."
+            ),
             on="grads",
         ),
     ]
@@ -397,12 +439,14 @@ def check_get_disc_loss(candidate: Any, ctx: CheckContext) -> None:
         probes=probes,
         mistakes=mistakes,
         reminder=(
-            "The loss is the mean of two terms: the discriminator's verdict on the detached "
-            "fake images against zeros and its verdict on the real images against ones."
+            _(
+                "The loss is the mean of two terms: the discriminator's verdict on the detached "
+                "fake images against zeros and its verdict on the real images against ones."
+            )
         ),
         net_hints={
-            "generator of fake_X": {"none": "Detach fake_X before the discriminator sees it."},
-            "disc_X": {"some": "Only fake_X should be detached."},
+            "generator of fake_X": {"none": _("Detach fake_X before the discriminator sees it.")},
+            "disc_X": {"some": _("Only fake_X should be detached.")},
         },
     )
     check_loss(ctx, candidate, spec)
@@ -454,37 +498,49 @@ def check_get_gen_adversarial_loss(candidate: Any, ctx: CheckContext) -> None:
     mistakes = [
         Mistake(
             mistake(target=0.0),
-            "Your get_gen_adversarial_loss compares the discriminator's verdict on fake_Y with "
-            "zeros: the generator wants its images called real, so the target is ones.",
+            _(
+                "Your get_gen_adversarial_loss compares the discriminator's verdict on fake_Y "
+                "with zeros: the generator wants its images called real, so the target is ones."
+            ),
         ),
         Mistake(
             mistake(judge_real=True),
-            "Your get_gen_adversarial_loss gives disc_Y the real image: it must judge the "
-            "generated one, fake_Y = gen_XY(real_X).",
+            _(
+                "Your get_gen_adversarial_loss gives disc_Y the real image: it must judge the "
+                "generated one, fake_Y = gen_XY(real_X)."
+            ),
         ),
         *[
             Mistake(
                 mistake(adv=c),
-                f"Your get_gen_adversarial_loss ignores the `adv_criterion` argument: it gives "
-                f"the same result as nn.{c.__name__}() whatever is passed (here adv_criterion="
-                "{adv_criterion}). Use the argument.",
+                _(
+                    "Your get_gen_adversarial_loss ignores the `adv_criterion` argument: it "
+                    "gives the same result as nn.{name}() whatever is passed (here "
+                    "adv_criterion={{adv_criterion}}). Use the argument."
+                ).format(name=c.__name__),
             )
             for c in (nn.MSELoss, nn.BCEWithLogitsLoss)
         ],
         Mistake(
             mistake(swap=True),
-            "Your get_gen_adversarial_loss calls adv_criterion(target, prediction): the order "
-            "is adv_criterion(prediction, target) (it matters for BCEWithLogitsLoss).",
+            _(
+                "Your get_gen_adversarial_loss calls adv_criterion(target, prediction): the "
+                "order is adv_criterion(prediction, target) (it matters for BCEWithLogitsLoss)."
+            ),
         ),
         Mistake(
             mistake(sigmoid=True),
-            "Your get_gen_adversarial_loss applies a sigmoid to the discriminator's output: "
-            "pass the raw outputs to adv_criterion.",
+            _(
+                "Your get_gen_adversarial_loss applies a sigmoid to the discriminator's output: "
+                "pass the raw outputs to adv_criterion."
+            ),
         ),
         Mistake(
             mistake(detach=True),
-            "Your get_gen_adversarial_loss detaches fake_Y before the discriminator, so no "
-            "gradient reaches the generator: pass fake_Y itself to disc_Y.",
+            _(
+                "Your get_gen_adversarial_loss detaches fake_Y before the discriminator, so no "
+                "gradient reaches the generator: pass fake_Y itself to disc_Y."
+            ),
             on="grads",
         ),
     ]
@@ -493,10 +549,12 @@ def check_get_gen_adversarial_loss(candidate: Any, ctx: CheckContext) -> None:
         probes=probes,
         mistakes=mistakes,
         reminder=(
-            "Translate the real images with the generator, then compare the other domain's "
-            "discriminator verdict on them with ones."
+            _(
+                "Translate the real images with the generator, then compare the other domain's "
+                "discriminator verdict on them with ones."
+            )
         ),
-        net_hints={"gen_XY": {"some": "This loss trains gen_XY: don't detach fake_Y."}},
+        net_hints={"gen_XY": {"some": _("This loss trains gen_XY: don't detach fake_Y.")}},
     )
     check_loss(ctx, candidate, spec)
 
@@ -516,7 +574,7 @@ def check_get_identity_loss(candidate: Any, ctx: CheckContext) -> None:
         s = _seed(ctx, i) + 2
 
         def build(kind: str = kind, batch: int = batch, crit: str = crit, s: int = s) -> ProbeData:
-            (gen,), _ = _nets(kind, s, ctx.device, 1, 0)
+            (gen,), _unused = _nets(kind, s, ctx.device, 1, 0)
             (real_X,) = _images(s, ctx.device, kind, batch, 1)
             c = criterion(crit)
             return ProbeData(
@@ -545,20 +603,24 @@ def check_get_identity_loss(candidate: Any, ctx: CheckContext) -> None:
         *[
             Mistake(
                 mistake(crit=c),
-                f"Your get_identity_loss ignores the `identity_criterion` argument: it gives "
-                f"the same result as nn.{c.__name__}() whatever is passed (here "
-                "identity_criterion={identity_criterion}). Use the argument.",
+                _(
+                    "Your get_identity_loss ignores the `identity_criterion` argument: it gives "
+                    "the same result as nn.{name}() whatever is passed (here "
+                    "identity_criterion={{identity_criterion}}). Use the argument."
+                ).format(name=c.__name__),
             )
             for c in (nn.L1Loss, nn.MSELoss)
         ],
         Mistake(
             mistake(no_gen=True),
-            "Your get_identity_loss never runs the generator: identity_X = gen_YX(real_X), "
-            "then compare it with real_X.",
+            _(
+                "Your get_identity_loss never runs the generator: identity_X = gen_YX(real_X), "
+                "then compare it with real_X."
+            ),
         ),
         Mistake(
             mistake(twice=True),
-            "Your get_identity_loss applies gen_YX twice: identity_X = gen_YX(real_X).",
+            _("Your get_identity_loss applies gen_YX twice: identity_X = gen_YX(real_X)."),
         ),
     ]
     spec = LossSpec(
@@ -567,10 +629,12 @@ def check_get_identity_loss(candidate: Any, ctx: CheckContext) -> None:
         probes=probes,
         mistakes=mistakes,
         reminder=(
-            "Pass the real images of a domain through the generator that produces that "
-            "domain, and compare the result with the real images."
+            _(
+                "Pass the real images of a domain through the generator that produces that "
+                "domain, and compare the result with the real images."
+            )
         ),
-        net_hints={"gen_YX": {"some": "Don't detach identity_X: this loss trains gen_YX."}},
+        net_hints={"gen_YX": {"some": _("Don't detach identity_X: this loss trains gen_YX.")}},
     )
     check_loss(ctx, candidate, spec)
 
@@ -591,13 +655,13 @@ def check_get_cycle_consistency_loss(candidate: Any, ctx: CheckContext) -> None:
         s = _seed(ctx, i) + 3
 
         def build(kind: str = kind, batch: int = batch, crit: str = crit, s: int = s) -> ProbeData:
-            (gen_XY, gen_YX), _ = _nets(kind, s, ctx.device, 2, 0)
+            (gen_XY, gen_YX), _unused = _nets(kind, s, ctx.device, 2, 0)
             (real_X,) = _images(s, ctx.device, kind, batch, 1)
             fake_Y = gen_XY(real_X)
             c = criterion(crit)
             return ProbeData(
                 (real_X, fake_Y, gen_YX, c),
-                {"gen_YX": gen_YX, "gen_XY (which made fake_Y)": gen_XY},
+                {"gen_YX": gen_YX, N_("gen_XY (which made fake_Y)"): gen_XY},
                 {"real_X": real_X, "fake_Y": fake_Y},
                 {"cycle_criterion": criterion_name(c)},
             )
@@ -619,26 +683,34 @@ def check_get_cycle_consistency_loss(candidate: Any, ctx: CheckContext) -> None:
         *[
             Mistake(
                 mistake(crit=c),
-                f"Your get_cycle_consistency_loss ignores the `cycle_criterion` argument: it "
-                f"gives the same result as nn.{c.__name__}() whatever is passed (here "
-                "cycle_criterion={cycle_criterion}). Use the argument.",
+                _(
+                    "Your get_cycle_consistency_loss ignores the `cycle_criterion` argument: it "
+                    "gives the same result as nn.{name}() whatever is passed (here "
+                    "cycle_criterion={{cycle_criterion}}). Use the argument."
+                ).format(name=c.__name__),
             )
             for c in (nn.L1Loss, nn.MSELoss)
         ],
         Mistake(
             mistake(from_real=True),
-            "Your get_cycle_consistency_loss applies gen_YX to real_X; the cycle goes "
-            "X -> Y -> X: translate fake_Y back with gen_YX.",
+            _(
+                "Your get_cycle_consistency_loss applies gen_YX to real_X; the cycle goes X -> Y "
+                "-> X: translate fake_Y back with gen_YX."
+            ),
         ),
         Mistake(
             mistake(vs_fake=True),
-            "Your get_cycle_consistency_loss compares cycle_X with fake_Y; the cycle must come "
-            "back to the start: compare cycle_X with real_X.",
+            _(
+                "Your get_cycle_consistency_loss compares cycle_X with fake_Y; the cycle must "
+                "come back to the start: compare cycle_X with real_X."
+            ),
         ),
         Mistake(
             mistake(detach=True),
-            "Your get_cycle_consistency_loss detaches fake_Y, so the generator that made it "
-            "gets no gradient: the cycle loss trains both generators, use fake_Y as it is.",
+            _(
+                "Your get_cycle_consistency_loss detaches fake_Y, so the generator that made it "
+                "gets no gradient: the cycle loss trains both generators, use fake_Y as it is."
+            ),
             on="grads",
         ),
     ]
@@ -648,12 +720,14 @@ def check_get_cycle_consistency_loss(candidate: Any, ctx: CheckContext) -> None:
         probes=probes,
         mistakes=mistakes,
         reminder=(
-            "Translate the fake images back with the other generator and compare the result "
-            "with the real images they came from."
+            _(
+                "Translate the fake images back with the other generator and compare the result "
+                "with the real images they came from."
+            )
         ),
         net_hints={
             "gen_XY (which made fake_Y)": {
-                "some": "Don't detach fake_Y: the cycle loss trains both generators."
+                "some": _("Don't detach fake_Y: the cycle loss trains both generators.")
             }
         },
     )
@@ -698,18 +772,18 @@ def _full_mistake(**o: Any) -> Callable[..., tuple[torch.Tensor, torch.Tensor, t
         adv_AB, fake_B = ref.get_gen_adversarial_loss(real_A, d_for_B, gen_AB, adv_criterion)
         adv_BA, fake_A = ref.get_gen_adversarial_loss(real_B, d_for_A, gen_BA, adv_criterion)
         id_gen_A, id_gen_B = (gen_AB, gen_BA) if o.get("swap_id_gens") else (gen_BA, gen_AB)
-        id_A, _ = ref.get_identity_loss(real_A, id_gen_A, crit_id)
-        id_B, _ = ref.get_identity_loss(real_B, id_gen_B, crit_id)
+        id_A, _unused = ref.get_identity_loss(real_A, id_gen_A, crit_id)
+        id_B, _unused = ref.get_identity_loss(real_B, id_gen_B, crit_id)
         fb, fa = (fake_B.detach(), fake_A.detach()) if o.get("detach_cycle") else (fake_B, fake_A)
         if o.get("swap_cycle_gens"):
-            cyc_A, _ = ref.get_cycle_consistency_loss(real_A, fb, gen_AB, crit_cyc)
-            cyc_B, _ = ref.get_cycle_consistency_loss(real_B, fa, gen_BA, crit_cyc)
+            cyc_A, _unused = ref.get_cycle_consistency_loss(real_A, fb, gen_AB, crit_cyc)
+            cyc_B, _unused = ref.get_cycle_consistency_loss(real_B, fa, gen_BA, crit_cyc)
         elif o.get("cycle_wrong_fake"):
-            cyc_A, _ = ref.get_cycle_consistency_loss(real_A, fa, gen_AB, crit_cyc)
-            cyc_B, _ = ref.get_cycle_consistency_loss(real_B, fb, gen_BA, crit_cyc)
+            cyc_A, _unused = ref.get_cycle_consistency_loss(real_A, fa, gen_AB, crit_cyc)
+            cyc_B, _unused = ref.get_cycle_consistency_loss(real_B, fb, gen_BA, crit_cyc)
         else:
-            cyc_A, _ = ref.get_cycle_consistency_loss(real_A, fb, gen_BA, crit_cyc)
-            cyc_B, _ = ref.get_cycle_consistency_loss(real_B, fa, gen_AB, crit_cyc)
+            cyc_A, _unused = ref.get_cycle_consistency_loss(real_A, fb, gen_BA, crit_cyc)
+            cyc_B, _unused = ref.get_cycle_consistency_loss(real_B, fa, gen_AB, crit_cyc)
         adv = adv_AB + adv_BA
         identity = id_A + id_B
         cycle = cyc_A + cyc_B
@@ -739,9 +813,11 @@ def _check_defaults(candidate: Any, ctx: CheckContext) -> None:
         return
     if defaults != [0.1, 10]:
         fail(
-            f"{ctx.who} has the defaults lambda_identity={defaults[0]!r}, "
-            f"lambda_cycle={defaults[1]!r}; keep the signature's defaults "
-            "lambda_identity=0.1, lambda_cycle=10."
+            _(
+                "{who} has the defaults lambda_identity={defaults_0!r}, "
+                "lambda_cycle={defaults_1!r}; keep the signature's defaults lambda_identity=0.1, "
+                "lambda_cycle=10."
+            ).format(who=ctx.who, defaults_0=defaults[0], defaults_1=defaults[1])
         )
 
 
@@ -800,93 +876,131 @@ def check_get_gen_loss(candidate: Any, ctx: CheckContext) -> None:
         lam = (
             f"lambda_identity={lambdas[0]}, lambda_cycle={lambdas[1]}"
             if lambdas
-            else "default lambdas (not passed)"
+            else _("default lambdas (not passed)")
         )
-        probes.append(Probe(f"{_nets_label(kind, batch)}, {names} criteria, {lam}", build))
+        probes.append(
+            Probe(
+                _("{nets}, {names} criteria, {lam}").format(
+                    nets=_nets_label(kind, batch), names=names, lam=lam
+                ),
+                build,
+            )
+        )
 
     m = _full_mistake
     mistakes = [
         Mistake(
             m(id_relative=True),
-            "Your get_gen_loss multiplies lambda_identity by lambda_cycle, as the official code "
-            "does with its relative weight (0.5 there). Here lambda_identity is the identity "
-            "terms' own weight: multiply their sum by lambda_identity alone.",
+            _(
+                "Your get_gen_loss multiplies lambda_identity by lambda_cycle, as the official "
+                "code does with its relative weight (0.5 there). Here lambda_identity is the "
+                "identity terms' own weight: multiply their sum by lambda_identity alone."
+            ),
         ),
         Mistake(
             m(swap_discs=True),
-            "Your get_gen_loss gives each generator's output to the wrong discriminator: "
-            "fake_B = gen_AB(real_A) is judged by disc_B, fake_A by disc_A.",
+            _(
+                "Your get_gen_loss gives each generator's output to the wrong discriminator: "
+                "fake_B = gen_AB(real_A) is judged by disc_B, fake_A by disc_A."
+            ),
         ),
         Mistake(
             m(swap_id_gens=True),
-            "Your get_gen_loss uses the wrong generators for the identity terms: an A image "
-            "goes through gen_BA (the generator into A), get_identity_loss(real_A, gen_BA, ...), "
-            "and a B image through gen_AB.",
+            _(
+                "Your get_gen_loss uses the wrong generators for the identity terms: an A image "
+                "goes through gen_BA (the generator into A), get_identity_loss(real_A, gen_BA, "
+                "...), and a B image through gen_AB."
+            ),
         ),
         Mistake(
             m(swap_cycle_gens=True),
-            "Your get_gen_loss closes the cycles with the wrong generators: A -> B -> A is "
-            "get_cycle_consistency_loss(real_A, fake_B, gen_BA, ...), and B -> A -> B uses gen_AB.",
+            _(
+                "Your get_gen_loss closes the cycles with the wrong generators: A -> B -> A is "
+                "get_cycle_consistency_loss(real_A, fake_B, gen_BA, ...), and B -> A -> B uses "
+                "gen_AB."
+            ),
         ),
         Mistake(
             m(cycle_wrong_fake=True),
-            "Your get_gen_loss pairs each real image with the wrong fake in the cycle terms: "
-            "real_A goes with fake_B (gen_BA(fake_B) should give back real_A).",
+            _(
+                "Your get_gen_loss pairs each real image with the wrong fake in the cycle terms: "
+                "real_A goes with fake_B (gen_BA(fake_B) should give back real_A)."
+            ),
         ),
         Mistake(
             m(swap_lambdas=True),
-            "Your get_gen_loss swaps the weights: lambda_identity multiplies the identity terms "
-            "and lambda_cycle the cycle terms.",
+            _(
+                "Your get_gen_loss swaps the weights: lambda_identity multiplies the identity "
+                "terms and lambda_cycle the cycle terms."
+            ),
         ),
         Mistake(
             m(lam_id=0.1, lam_cyc=10),
-            "Your get_gen_loss ignores the lambda_identity and lambda_cycle arguments (it "
-            "always uses 0.1 and 10): with lambda_identity={lambda_identity}, lambda_cycle="
-            "{lambda_cycle} the loss should be {expected}, yours is {got}.",
+            _(
+                "Your get_gen_loss ignores the lambda_identity and lambda_cycle arguments (it "
+                "always uses 0.1 and 10): with lambda_identity={lambda_identity}, "
+                "lambda_cycle={lambda_cycle} the loss should be {expected}, yours is {got}."
+            ),
         ),
         Mistake(
             m(lam_id=0.1),
-            "Your get_gen_loss ignores the lambda_identity argument (it always uses 0.1; "
-            "here lambda_identity={lambda_identity}).",
+            _(
+                "Your get_gen_loss ignores the lambda_identity argument (it always uses 0.1; "
+                "here lambda_identity={lambda_identity})."
+            ),
         ),
         Mistake(
             m(lam_cyc=10),
-            "Your get_gen_loss ignores the lambda_cycle argument (it always uses 10; here "
-            "lambda_cycle={lambda_cycle}).",
+            _(
+                "Your get_gen_loss ignores the lambda_cycle argument (it always uses 10; here "
+                "lambda_cycle={lambda_cycle})."
+            ),
         ),
         Mistake(
             m(lam_id=5.0, lam_cyc=10),
-            "Your get_gen_loss uses the official weights 5 and 10 instead of the arguments "
-            "lambda_identity={lambda_identity} and lambda_cycle={lambda_cycle}.",
+            _(
+                "Your get_gen_loss uses the official weights 5 and 10 instead of the arguments "
+                "lambda_identity={lambda_identity} and lambda_cycle={lambda_cycle}."
+            ),
         ),
-        Mistake(m(w_id=0.0), "Your get_gen_loss leaves out the identity terms."),
-        Mistake(m(w_cyc=0.0), "Your get_gen_loss leaves out the cycle-consistency terms."),
-        Mistake(m(w_adv=0.0), "Your get_gen_loss leaves out the adversarial terms."),
+        Mistake(m(w_id=0.0), _("Your get_gen_loss leaves out the identity terms.")),
+        Mistake(m(w_cyc=0.0), _("Your get_gen_loss leaves out the cycle-consistency terms.")),
+        Mistake(m(w_adv=0.0), _("Your get_gen_loss leaves out the adversarial terms.")),
         Mistake(
             m(one_direction=True),
-            "Your get_gen_loss only counts the A -> B direction: add the B -> A adversarial, "
-            "identity and cycle terms too.",
+            _(
+                "Your get_gen_loss only counts the A -> B direction: add the B -> A adversarial, "
+                "identity and cycle terms too."
+            ),
         ),
         Mistake(
             m(average=True),
-            "Your get_gen_loss averages the two directions; add them: adv_AB + adv_BA, "
-            "identity_A + identity_B, cycle_A + cycle_B.",
+            _(
+                "Your get_gen_loss averages the two directions; add them: adv_AB + adv_BA, "
+                "identity_A + identity_B, cycle_A + cycle_B."
+            ),
         ),
         Mistake(
             m(id_uses_cycle=True),
-            "Your get_gen_loss computes the identity terms with cycle_criterion: use "
-            "identity_criterion for them.",
+            _(
+                "Your get_gen_loss computes the identity terms with cycle_criterion: use "
+                "identity_criterion for them."
+            ),
         ),
         Mistake(
             m(cycle_uses_id=True),
-            "Your get_gen_loss computes the cycle terms with identity_criterion: use "
-            "cycle_criterion for them.",
+            _(
+                "Your get_gen_loss computes the cycle terms with identity_criterion: use "
+                "cycle_criterion for them."
+            ),
         ),
         Mistake(
             m(detach_cycle=True),
-            "Your get_gen_loss detaches the fakes before the cycle terms, so the cycle loss no "
-            "longer trains the first generator of each cycle: pass fake_A and fake_B as they "
-            "are.",
+            _(
+                "Your get_gen_loss detaches the fakes before the cycle terms, so the cycle loss "
+                "no longer trains the first generator of each cycle: pass fake_A and fake_B as "
+                "they are."
+            ),
             on="grads",
         ),
     ]
@@ -896,15 +1010,21 @@ def check_get_gen_loss(candidate: Any, ctx: CheckContext) -> None:
         probes=probes,
         mistakes=mistakes,
         reminder=(
-            "The generator objective adds the two adversarial terms, lambda_identity times "
-            "the two identity terms and lambda_cycle times the two cycle terms."
+            _(
+                "The generator objective adds the two adversarial terms, lambda_identity times "
+                "the two identity terms and lambda_cycle times the two cycle terms."
+            )
         ),
         helpers=_GEN_HELPERS,
     )
     check_loss(ctx, candidate, spec)
 
 
-_NETWORK_CATCHES = ("detached tensors", "in-place changes", "inherited or reference forward")
+_NETWORK_CATCHES = (
+    "detached tensors",
+    "in-place changes",
+    "inherited or reference forward",
+)
 
 register(
     Exercise(

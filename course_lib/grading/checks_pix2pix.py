@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..i18n import N_, _
 from ..losses import pix2pix as ref
 from ..models import (
     ContractingBlock,
@@ -106,43 +107,58 @@ def check_contracting_block(candidate: Any, ctx: CheckContext) -> None:
         mistakes=[
             ForwardMistake(
                 _cb_dlai_order,
-                "Your ContractingBlock applies conv -> norm -> activation; this U-Net (the "
-                "official one) applies the activation first: norm(conv(activation(x))).",
+                _(
+                    "Your ContractingBlock applies conv -> norm -> activation; this U-Net (the "
+                    "official one) applies the activation first: norm(conv(activation(x)))."
+                ),
             ),
             ForwardMistake(
                 _cb_activation_after_conv,
-                "Your ContractingBlock applies the activation after the convolution; the "
-                "order is activation -> conv -> norm: self.norm(self.conv(self.activation(x))).",
+                _(
+                    "Your ContractingBlock applies the activation after the convolution; the "
+                    "order is activation -> conv -> norm: "
+                    "self.norm(self.conv(self.activation(x)))."
+                ),
             ),
             ForwardMistake(
                 _cb_no_activation,
-                "Your ContractingBlock skips the activation: apply self.activation (LeakyReLU "
-                "0.2) before the convolution.",
+                _(
+                    "Your ContractingBlock skips the activation: apply self.activation "
+                    "(LeakyReLU 0.2) before the convolution."
+                ),
             ),
             ForwardMistake(
                 _cb_no_norm,
-                "Your ContractingBlock skips the normalisation: apply self.norm after the "
-                "convolution.",
+                _(
+                    "Your ContractingBlock skips the normalisation: apply self.norm after the "
+                    "convolution."
+                ),
             ),
             ForwardMistake(
                 _cb_relu,
-                "Your ContractingBlock uses ReLU; use the block's own self.activation "
-                "(LeakyReLU(0.2), and no activation in the outermost block).",
+                _(
+                    "Your ContractingBlock uses ReLU; use the block's own self.activation "
+                    "(LeakyReLU(0.2), and no activation in the outermost block)."
+                ),
             ),
             ForwardMistake(
                 _cb_leaky_always,
-                "Your ContractingBlock always applies a LeakyReLU; use the block's own "
-                "self.activation (the outermost block has none).",
+                _(
+                    "Your ContractingBlock always applies a LeakyReLU; use the block's own "
+                    "self.activation (the outermost block has none)."
+                ),
             ),
             ForwardMistake(
                 _cb_detached,
-                "Your ContractingBlock detaches its input, so no gradient flows back to the "
-                "earlier layers: don't call .detach() in forward.",
+                _(
+                    "Your ContractingBlock detaches its input, so no gradient flows back to the "
+                    "earlier layers: don't call .detach() in forward."
+                ),
                 on="grads",
             ),
         ],
         reminder=(
-            "forward applies the activation first, then the convolution, then the normalisation."
+            _("forward applies the activation first, then the convolution, then the normalisation.")
         ),
     )
     check_module(ctx, candidate, spec)
@@ -232,56 +248,76 @@ def check_expanding_block(candidate: Any, ctx: CheckContext) -> None:
         mistakes=[
             ForwardMistake(
                 _eb_wrong_order,
-                "Your ExpandingBlock concatenates [x, skip]; the skip comes first, in front of "
-                "the upsampled features along the channels, as in the official U-Net.",
+                _(
+                    "Your ExpandingBlock concatenates [x, skip]; the skip comes first, in front "
+                    "of the upsampled features along the channels, as in the official U-Net."
+                ),
             ),
             ForwardMistake(
                 _eb_ignores_skip,
-                "Your ExpandingBlock ignores the skip connection: after upsampling, concatenate "
-                "the encoder's feature map in front of the upsampled features along the channels "
-                "(when skip is not None).",
+                _(
+                    "Your ExpandingBlock ignores the skip connection: after upsampling, "
+                    "concatenate the encoder's feature map in front of the upsampled features "
+                    "along the channels (when skip is not None)."
+                ),
             ),
             ForwardMistake(
                 _eb_add_skip,
-                "Your ExpandingBlock adds the skip; the U-Net concatenates it along the "
-                "channels, the skip first.",
+                _(
+                    "Your ExpandingBlock adds the skip; the U-Net concatenates it along the "
+                    "channels, the skip first."
+                ),
             ),
             ForwardMistake(
                 _eb_no_output,
-                "Your ExpandingBlock leaves out self.output (the Tanh of the outermost block): "
-                "apply it last, before the concatenation.",
+                _(
+                    "Your ExpandingBlock leaves out self.output (the Tanh of the outermost "
+                    "block): apply it last, before the concatenation."
+                ),
             ),
             ForwardMistake(
                 _eb_dropout_first,
-                "Your ExpandingBlock applies dropout before the norm; the order is "
-                "activation -> upconv -> norm -> dropout -> output.",
+                _(
+                    "Your ExpandingBlock applies dropout before the norm; the order is "
+                    "activation -> upconv -> norm -> dropout -> output."
+                ),
             ),
             ForwardMistake(
                 _eb_no_dropout,
-                "Your ExpandingBlock leaves out self.dropout: apply it after the norm (it is "
-                "nn.Identity when the block has no dropout).",
+                _(
+                    "Your ExpandingBlock leaves out self.dropout: apply it after the norm (it is "
+                    "nn.Identity when the block has no dropout)."
+                ),
             ),
             ForwardMistake(
                 _eb_no_activation,
-                "Your ExpandingBlock skips the activation: apply self.activation (ReLU) before "
-                "the transposed convolution.",
+                _(
+                    "Your ExpandingBlock skips the activation: apply self.activation (ReLU) "
+                    "before the transposed convolution."
+                ),
             ),
             ForwardMistake(
                 _eb_no_norm,
-                "Your ExpandingBlock skips the normalisation: apply self.norm after the "
-                "transposed convolution.",
+                _(
+                    "Your ExpandingBlock skips the normalisation: apply self.norm after the "
+                    "transposed convolution."
+                ),
             ),
             ForwardMistake(
                 _eb_detached_skip,
-                "Your ExpandingBlock detaches the skip connection, so the encoder gets no "
-                "gradient through it: concatenate skip itself.",
+                _(
+                    "Your ExpandingBlock detaches the skip connection, so the encoder gets no "
+                    "gradient through it: concatenate skip itself."
+                ),
                 on="grads",
             ),
         ],
         reminder=(
-            "Upsample in the block's order (activation, transposed convolution, normalisation, "
-            "dropout, output layer), then, when a skip is given, join it in front of the "
-            "upsampled features along the channels."
+            _(
+                "Upsample in the block's order (activation, transposed convolution, "
+                "normalisation, dropout, output layer), then, when a skip is given, join it in "
+                "front of the upsampled features along the channels."
+            )
         ),
     )
     check_module(ctx, candidate, spec)
@@ -329,20 +365,26 @@ def check_unet_generator(candidate: Any, ctx: CheckContext) -> None:
         mistakes=[
             ForwardMistake(
                 _unet_skips_reversed,
-                "Your UNetGenerator gives the expanding blocks the skips in the wrong order: "
-                "the first expanding block takes the deepest remaining encoder output "
-                "(skips.pop(), last in, first out).",
+                _(
+                    "Your UNetGenerator gives the expanding blocks the skips in the wrong order: "
+                    "the first expanding block takes the deepest remaining encoder output "
+                    "(skips.pop(), last in, first out)."
+                ),
             ),
             ForwardMistake(
                 _unet_detached_skips,
-                "Your UNetGenerator detaches the skip connections: pass the encoder outputs "
-                "as they are, so gradients flow back through them.",
+                _(
+                    "Your UNetGenerator detaches the skip connections: pass the encoder outputs "
+                    "as they are, so gradients flow back through them."
+                ),
                 on="grads",
             ),
         ],
         reminder=(
-            "Keep every contracting block's output; start the decoder from the innermost one "
-            "and give each expanding block the mirrored encoder output (None for the last)."
+            _(
+                "Keep every contracting block's output; start the decoder from the innermost one "
+                "and give each expanding block the mirrored encoder output (None for the last)."
+            )
         ),
     )
     check_module(ctx, candidate, spec)
@@ -414,33 +456,43 @@ def check_patchgan(candidate: Any, ctx: CheckContext) -> None:
         mistakes=[
             ForwardMistake(
                 _pg_condition_first,
-                "Your PatchGANDiscriminator puts the condition before the image; concatenate "
-                "the condition after it along the channels, image first.",
+                _(
+                    "Your PatchGANDiscriminator puts the condition before the image; concatenate "
+                    "the condition after it along the channels, image first."
+                ),
             ),
             ForwardMistake(
                 _pg_sigmoid,
-                "Your PatchGANDiscriminator applies a sigmoid: return the raw patch logits "
-                "(BCEWithLogitsLoss applies the sigmoid; the least-squares loss uses none).",
+                _(
+                    "Your PatchGANDiscriminator applies a sigmoid: return the raw patch logits "
+                    "(BCEWithLogitsLoss applies the sigmoid; the least-squares loss uses none)."
+                ),
             ),
             ForwardMistake(
                 _pg_mean,
-                "Your PatchGANDiscriminator averages the patches into one number per image: "
-                "return the whole map of patch logits, shape (N, 1, H', W').",
+                _(
+                    "Your PatchGANDiscriminator averages the patches into one number per image: "
+                    "return the whole map of patch logits, shape (N, 1, H', W')."
+                ),
             ),
             ForwardMistake(
                 _pg_mean_keep,
-                "Your PatchGANDiscriminator averages the patches into one number per image: "
-                "return the whole map of patch logits, shape (N, 1, H', W').",
+                _(
+                    "Your PatchGANDiscriminator averages the patches into one number per image: "
+                    "return the whole map of patch logits, shape (N, 1, H', W')."
+                ),
             ),
             ForwardMistake(
                 _pg_detached_condition,
-                "Your PatchGANDiscriminator detaches the condition: concatenate it as it is.",
+                _("Your PatchGANDiscriminator detaches the condition: concatenate it as it is."),
                 on="grads",
             ),
         ],
         reminder=(
-            "When a condition is given, join it to the image along the channels, image first, "
-            "then run the layers on the result."
+            _(
+                "When a condition is given, join it to the image along the channels, image "
+                "first, then run the layers on the result."
+            )
         ),
     )
     check_module(ctx, candidate, spec)
@@ -484,28 +536,39 @@ def _rf_stride_of_next(kernels, strides):
 _RF_MISTAKES: tuple[tuple[Callable[[list, list], int], str], ...] = (
     (
         _rf_forward_order,
-        "Your receptive_field goes through the layers from first to last. The recursion starts "
-        "at one output pixel (r = 1) and walks back from the last layer to the first: "
-        "r = (r - 1) * stride + kernel.",
+        N_(
+            "Your receptive_field goes through the layers from first to last. The recursion "
+            "starts at one output pixel (r = 1) and walks back from the last layer to the first: "
+            "r = (r - 1) * stride + kernel."
+        ),
     ),
     (
         _rf_no_minus_one,
-        "Your receptive_field computes r * stride + kernel; a layer adds stride pixels per "
-        "extra output pixel: r = (r - 1) * stride + kernel.",
+        N_(
+            "Your receptive_field computes r * stride + kernel; a layer adds stride pixels per "
+            "extra output pixel: r = (r - 1) * stride + kernel."
+        ),
     ),
     (
         _rf_no_strides,
-        "Your receptive_field ignores the strides: after a stride-2 layer each later pixel "
-        "spans twice as many inputs. Use r = (r - 1) * stride + kernel, last layer first.",
+        N_(
+            "Your receptive_field ignores the strides: after a stride-2 layer each later pixel "
+            "spans twice as many inputs. Use r = (r - 1) * stride + kernel, last layer first."
+        ),
     ),
     (
         _rf_start_zero,
-        "Your receptive_field starts from r = 0: one output pixel sees itself, start from r = 1.",
+        N_(
+            "Your receptive_field starts from r = 0: one output pixel sees itself, start from r "
+            "= 1."
+        ),
     ),
     (
         _rf_stride_of_next,
-        "Your receptive_field multiplies by the stride of the wrong layer: each layer uses its "
-        "own stride, r = (r - 1) * stride + kernel.",
+        N_(
+            "Your receptive_field multiplies by the stride of the wrong layer: each layer uses "
+            "its own stride, r = (r - 1) * stride + kernel."
+        ),
     ),
 )
 
@@ -528,34 +591,53 @@ def check_receptive_field(candidate: Any, ctx: CheckContext) -> None:
         ([3, 4, 2, 3], [1, 2, 2, 3]),
     ]
     for i, (kernels, strides) in enumerate(cases, 1):
-        where = f"input #{i} (kernel_sizes={kernels}, strides={strides})"
+        where = _("input #{i} (kernel_sizes={kernels}, strides={strides})").format(
+            i=i, kernels=kernels, strides=strides
+        )
         expected = receptive_field_of(kernels, strides)
         k_in, s_in = list(kernels), list(strides)
         out = ctx.call(candidate, (k_in, s_in), where)
         if k_in != kernels or s_in != strides:
             fail(
-                f"{ctx.who} changes the lists it is given on {where} (list.reverse() or "
-                ".pop() work in place): use reversed(...) or slicing [::-1]."
+                _(
+                    "{who} changes the lists it is given on {where} (list.reverse() or .pop() "
+                    "work in place): use reversed(...) or slicing [::-1]."
+                ).format(who=ctx.who, where=where)
             )
         value = out.item() if isinstance(out, torch.Tensor) and out.numel() == 1 else out
         if out is None:
-            fail(f"{ctx.who} returns None on {where}: did you forget `return`?")
+            fail(
+                _("{who} returns None on {where}: did you forget `return`?").format(
+                    who=ctx.who, where=where
+                )
+            )
         if not isinstance(value, numbers.Real) or isinstance(value, bool):
-            fail(f"{ctx.who} returns {out!r} on {where}; return a whole number of pixels.")
+            fail(
+                _("{who} returns {out!r} on {where}; return a whole number of pixels.").format(
+                    who=ctx.who, out=out, where=where
+                )
+            )
         if not isinstance(value, numbers.Integral):
             fail(
-                f"{ctx.who} returns {out!r} on {where}, a {type(out).__name__}: a receptive "
-                "field is a whole number of pixels, return an int (use // rather than /, or "
-                "int(...))."
+                _(
+                    "{who} returns {out!r} on {where}, a {out_type}: a receptive field is a "
+                    "whole number of pixels, return an int (use // rather than /, or int(...))."
+                ).format(who=ctx.who, out=out, where=where, out_type=type(out).__name__)
             )
         if value == expected:
             continue
         for mistake, hint in _RF_MISTAKES:
             if mistake(kernels, strides) == value:
-                fail(f"{hint}\n(seen on {where}: expected {expected}, got {value})")
+                fail(
+                    _("{hint}\n(seen on {where}: expected {expected}, got {value})").format(
+                        hint=_(hint), where=where, expected=expected, value=value
+                    )
+                )
         fail(
-            f"{ctx.who} returns {value} on {where}; expected {expected}. Start from r = 1 and, "
-            "from the last layer back to the first, set r = (r - 1) * stride + kernel."
+            _(
+                "{who} returns {value} on {where}; expected {expected}. Start from r = 1 and, "
+                "from the last layer back to the first, set r = (r - 1) * stride + kernel."
+            ).format(who=ctx.who, value=value, where=where, expected=expected)
         )
 
 
@@ -590,13 +672,19 @@ def _probe(
         )
 
     nets = (
-        "U-Net generator and PatchGAN, 3-channel condition and target"
+        _("U-Net generator and PatchGAN, 3-channel condition and target")
         if kind == "real"
-        else "non-linear test networks, 2-channel condition, 3-channel target"
+        else _("non-linear test networks, 2-channel condition, 3-channel target")
     )
-    label = (
-        f"batch of {batch}, {nets}, adv_criterion={criterion_name(criterion(adv))}, "
-        f"recon_criterion={criterion_name(criterion(recon))}, lambda_recon={lam}"
+    label = _(
+        "batch of {batch}, {nets}, adv_criterion={criterion}, "
+        "recon_criterion={recon_criterion}, lambda_recon={lam}"
+    ).format(
+        batch=batch,
+        nets=nets,
+        criterion=criterion_name(criterion(adv)),
+        recon_criterion=criterion_name(criterion(recon)),
+        lam=lam,
     )
     return Probe(label, build)
 
@@ -668,17 +756,17 @@ def _disc_mistake(**o: Any) -> Callable[..., torch.Tensor]:
 
 
 def _ignores(argument: str, used: str) -> str:
-    return (
-        f"Your {{name}} ignores the `{argument}` argument: it gives the same result as "
-        f"{used} whatever is passed (here {argument}={{{argument}}}). Use the argument."
-    )
+    return _(
+        "Your {{name}} ignores the `{argument}` argument: it gives the same result as {used} "
+        "whatever is passed (here {argument}={{{argument}}}). Use the argument."
+    ).format(argument=argument, used=used)
 
 
 def _hardcoded_lambda(value: float) -> str:
-    return (
-        "Your get_gen_loss ignores `lambda_recon`: with lambda_recon={lambda_recon} it should "
-        f"be {{expected}}, yours is {{got}} (looks like a hard-coded {value:g})."
-    )
+    return _(
+        "Your get_gen_loss ignores `lambda_recon`: with lambda_recon={{lambda_recon}} it "
+        "should be {{expected}}, yours is {{got}} (looks like a hard-coded {value:g})."
+    ).format(value=value)
 
 
 def check_get_gen_loss(candidate: Any, ctx: CheckContext) -> None:
@@ -697,33 +785,45 @@ def check_get_gen_loss(candidate: Any, ctx: CheckContext) -> None:
         *[Mistake(_gen_mistake(lam=v), _hardcoded_lambda(v)) for v in (100.0, 10.0, 1.0, 200.0)],
         Mistake(
             _gen_mistake(lam_on_adv=True),
-            "Your get_gen_loss puts lambda_recon on the adversarial term; it weights the "
-            "reconstruction term: adv + lambda_recon * recon.",
+            _(
+                "Your get_gen_loss puts lambda_recon on the adversarial term; it weights the "
+                "reconstruction term: adv + lambda_recon * recon."
+            ),
         ),
         Mistake(
             _gen_mistake(target=0.0),
-            "Your get_gen_loss compares the discriminator's verdict on the fake with zeros: "
-            "the generator wants its images called real, so the target is ones.",
+            _(
+                "Your get_gen_loss compares the discriminator's verdict on the fake with zeros: "
+                "the generator wants its images called real, so the target is ones."
+            ),
         ),
         Mistake(
             _gen_mistake(recon_weight=0.0),
-            "Your get_gen_loss leaves out the reconstruction term: add lambda_recon * "
-            "recon_criterion(real, fake).",
+            _(
+                "Your get_gen_loss leaves out the reconstruction term: add lambda_recon * "
+                "recon_criterion(real, fake)."
+            ),
         ),
         Mistake(
             _gen_mistake(adv_weight=0.0),
-            "Your get_gen_loss leaves out the adversarial term: add adv_criterion(disc(fake, "
-            "condition), ones).",
+            _(
+                "Your get_gen_loss leaves out the adversarial term: add adv_criterion(disc(fake, "
+                "condition), ones)."
+            ),
         ),
         Mistake(
             _gen_mistake(recon_condition=True),
-            "Your get_gen_loss compares the fake with the condition; the reconstruction term "
-            "compares it with the real target image: recon_criterion(real, fake).",
+            _(
+                "Your get_gen_loss compares the fake with the condition; the reconstruction term "
+                "compares it with the real target image: recon_criterion(real, fake)."
+            ),
         ),
         Mistake(
             _gen_mistake(disc_order=True),
-            "Your get_gen_loss calls disc(condition, fake): the discriminator is called as "
-            "disc(image, condition), image first.",
+            _(
+                "Your get_gen_loss calls disc(condition, fake): the discriminator is called as "
+                "disc(image, condition), image first."
+            ),
         ),
         Mistake(
             _gen_mistake(adv=nn.BCEWithLogitsLoss),
@@ -751,24 +851,32 @@ def check_get_gen_loss(candidate: Any, ctx: CheckContext) -> None:
         ),
         Mistake(
             _gen_mistake(swap_adv=True),
-            "Your get_gen_loss calls adv_criterion(target, prediction): the order is "
-            "adv_criterion(prediction, target) (it matters for BCEWithLogitsLoss).",
+            _(
+                "Your get_gen_loss calls adv_criterion(target, prediction): the order is "
+                "adv_criterion(prediction, target) (it matters for BCEWithLogitsLoss)."
+            ),
         ),
         Mistake(
             _gen_mistake(sigmoid=True),
-            "Your get_gen_loss applies a sigmoid to the discriminator's output: pass the raw "
-            "patch logits to adv_criterion.",
+            _(
+                "Your get_gen_loss applies a sigmoid to the discriminator's output: pass the raw "
+                "patch logits to adv_criterion."
+            ),
         ),
         Mistake(
             _gen_mistake(detach_adv=True),
-            "Your get_gen_loss detaches the fake before the discriminator, so the adversarial "
-            "term sends no gradient into the generator: pass fake itself to disc.",
+            _(
+                "Your get_gen_loss detaches the fake before the discriminator, so the "
+                "adversarial term sends no gradient into the generator: pass fake itself to disc."
+            ),
             on="grads",
         ),
         Mistake(
             _gen_mistake(detach_recon=True),
-            "Your get_gen_loss detaches the fake in the reconstruction term, so it sends no "
-            "gradient into the generator: use fake itself in recon_criterion.",
+            _(
+                "Your get_gen_loss detaches the fake in the reconstruction term, so it sends no "
+                "gradient into the generator: use fake itself in recon_criterion."
+            ),
             on="grads",
         ),
     ]
@@ -777,19 +885,22 @@ def check_get_gen_loss(candidate: Any, ctx: CheckContext) -> None:
         probes=_probes(ctx),
         mistakes=mistakes,
         reminder=(
-            "The loss adds the adversarial term (the discriminator's verdict on the fake, with "
-            "the condition, against ones) and lambda_recon times the reconstruction term "
-            "(the fake against the real target), the fake generated once from the condition."
+            _(
+                "The loss adds the adversarial term (the discriminator's verdict on the fake, "
+                "with the condition, against ones) and lambda_recon times the reconstruction "
+                "term (the fake against the real target), the fake generated once from the "
+                "condition."
+            )
         ),
         max_calls={"gen": (1, GEN_ONCE)},
         net_hints={
-            "gen": {"some": "This loss trains the generator: don't detach fake."},
+            "gen": {"some": _("This loss trains the generator: don't detach fake.")},
         },
     )
     check_loss(ctx, candidate, spec)
 
 
-_SWAPPED = (
+_SWAPPED = N_(
     "Your get_disc_loss compares the real images with zeros and the fake ones with ones: the "
     "real/fake targets are swapped (fake -> zeros, real -> ones)."
 )
@@ -810,39 +921,53 @@ def check_get_disc_loss(candidate: Any, ctx: CheckContext) -> None:
         Mistake(_disc_mistake(targets=(1.0, 0.0)), _SWAPPED),
         Mistake(
             _disc_mistake(targets=(1.0, 1.0)),
-            "Your get_disc_loss compares the discriminator's verdict on the fake images with ones, "
-            "like the real ones: the discriminator must learn to call fakes fake, so the fake "
-            "term's target is zeros (and the real term's ones).",
+            _(
+                "Your get_disc_loss compares the discriminator's verdict on the fake images with "
+                "ones, like the real ones: the discriminator must learn to call fakes fake, so "
+                "the fake term's target is zeros (and the real term's ones)."
+            ),
         ),
         Mistake(
             _disc_mistake(combine=lambda f, r: f + r),
-            "Your get_disc_loss returns the sum of the fake and real terms; the official "
-            "Pix2Pix halves it: take the mean of the two terms.",
+            _(
+                "Your get_disc_loss returns the sum of the fake and real terms; the official "
+                "Pix2Pix halves it: take the mean of the two terms."
+            ),
         ),
         Mistake(
             _disc_mistake(combine=lambda f, r: r),
-            "Your get_disc_loss leaves out the fake term: add adv_criterion(disc(fake.detach(), "
-            "condition), zeros).",
+            _(
+                "Your get_disc_loss leaves out the fake term: add "
+                "adv_criterion(disc(fake.detach(), condition), zeros)."
+            ),
         ),
         Mistake(
             _disc_mistake(combine=lambda f, r: r / 2),
-            "Your get_disc_loss leaves out the fake term: add adv_criterion(disc(fake.detach(), "
-            "condition), zeros).",
+            _(
+                "Your get_disc_loss leaves out the fake term: add "
+                "adv_criterion(disc(fake.detach(), condition), zeros)."
+            ),
         ),
         Mistake(
             _disc_mistake(combine=lambda f, r: f),
-            "Your get_disc_loss leaves out the real term: add adv_criterion(disc(real, "
-            "condition), ones).",
+            _(
+                "Your get_disc_loss leaves out the real term: add adv_criterion(disc(real, "
+                "condition), ones)."
+            ),
         ),
         Mistake(
             _disc_mistake(combine=lambda f, r: f / 2),
-            "Your get_disc_loss leaves out the real term: add adv_criterion(disc(real, "
-            "condition), ones).",
+            _(
+                "Your get_disc_loss leaves out the real term: add adv_criterion(disc(real, "
+                "condition), ones)."
+            ),
         ),
         Mistake(
             _disc_mistake(disc_order=True),
-            "Your get_disc_loss calls disc(condition, image): the discriminator is called as "
-            "disc(image, condition), image first.",
+            _(
+                "Your get_disc_loss calls disc(condition, image): the discriminator is called as "
+                "disc(image, condition), image first."
+            ),
         ),
         Mistake(
             _disc_mistake(adv=nn.BCEWithLogitsLoss),
@@ -858,25 +983,33 @@ def check_get_disc_loss(candidate: Any, ctx: CheckContext) -> None:
         ),
         Mistake(
             _disc_mistake(swap=True),
-            "Your get_disc_loss calls adv_criterion(target, prediction): the order is "
-            "adv_criterion(prediction, target) (it matters for BCEWithLogitsLoss).",
+            _(
+                "Your get_disc_loss calls adv_criterion(target, prediction): the order is "
+                "adv_criterion(prediction, target) (it matters for BCEWithLogitsLoss)."
+            ),
         ),
         Mistake(
             _disc_mistake(sigmoid=True),
-            "Your get_disc_loss applies a sigmoid to the discriminator's output: pass the raw "
-            "patch logits to adv_criterion.",
+            _(
+                "Your get_disc_loss applies a sigmoid to the discriminator's output: pass the "
+                "raw patch logits to adv_criterion."
+            ),
         ),
         Mistake(
             _disc_mistake(detach=False),
-            "Your get_disc_loss sends gradients into the generator: detach the generated "
-            "image (fake.detach()) before passing it to the discriminator.",
+            _(
+                "Your get_disc_loss sends gradients into the generator: detach the generated "
+                "image (fake.detach()) before passing it to the discriminator."
+            ),
             on="grads",
         ),
         Mistake(
             _disc_mistake(detach_pred=True),
-            "Your get_disc_loss detaches the discriminator's prediction on the fake, so the "
-            "fake term does not train the discriminator: detach the image (fake.detach()) "
-            "before the discriminator, not its output.",
+            _(
+                "Your get_disc_loss detaches the discriminator's prediction on the fake, so the "
+                "fake term does not train the discriminator: detach the image (fake.detach()) "
+                "before the discriminator, not its output."
+            ),
             on="grads",
         ),
     ]
@@ -888,15 +1021,17 @@ def check_get_disc_loss(candidate: Any, ctx: CheckContext) -> None:
         ],
         mistakes=mistakes,
         reminder=(
-            "The loss is the mean of two terms: the discriminator's verdict on the detached "
-            "fake (with the condition) against zeros, and on the real target (with the "
-            "condition) against ones."
+            _(
+                "The loss is the mean of two terms: the discriminator's verdict on the detached "
+                "fake (with the condition) against zeros, and on the real target (with the "
+                "condition) against ones."
+            )
         ),
         max_calls={"gen": (1, GEN_ONCE)},
         batch_of={"disc": ("real", SEPARATE_BATCHES)},
         net_hints={
-            "gen": {"none": "Detach the generated image (fake.detach()) first."},
-            "disc": {"some": "Only the generated image should be detached."},
+            "gen": {"none": _("Detach the generated image (fake.detach()) first.")},
+            "disc": {"some": _("Only the generated image should be detached.")},
         },
     )
     check_loss(ctx, candidate, spec)
@@ -911,7 +1046,12 @@ def _drop_recon(build: Callable[[], ProbeData]) -> Callable[[], ProbeData]:
     return wrapped
 
 
-_NETWORK_CATCHES = ("wrong layer order", "missing layer", "detached tensors", "in-place changes")
+_NETWORK_CATCHES = (
+    "wrong layer order",
+    "missing layer",
+    "detached tensors",
+    "in-place changes",
+)
 
 register(
     Exercise(
@@ -936,8 +1076,10 @@ register(
         error_hints=(
             (
                 "Sizes of tensors must match",
-                "Concatenate after upsampling: the skip has the size of the upsampled x, not of "
-                "the input x.",
+                N_(
+                    "Concatenate after upsampling: the skip has the size of the upsampled x, not "
+                    "of the input x."
+                ),
             ),
         ),
     )
@@ -953,13 +1095,17 @@ register(
         error_hints=(
             (
                 "Sizes of tensors must match",
-                "Each expanding block needs the encoder output of its own size: take the skips "
-                "last in, first out (skips.pop()), starting after the innermost output.",
+                N_(
+                    "Each expanding block needs the encoder output of its own size: take the "
+                    "skips last in, first out (skips.pop()), starting after the innermost output."
+                ),
             ),
             (
                 "channels",
-                "Each expanding block but the last takes a skip: block(x, skip), and the "
-                "innermost encoder output is where the decoder starts, not a skip.",
+                N_(
+                    "Each expanding block but the last takes a skip: block(x, skip), and the "
+                    "innermost encoder output is where the decoder starts, not a skip."
+                ),
             ),
         ),
     )

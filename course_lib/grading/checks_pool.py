@@ -48,6 +48,7 @@ from typing import Any
 
 import torch
 
+from ..i18n import N_, _
 from ..image_pool import ImagePool
 from .registry import Exercise, register
 from .runner import CheckContext, fail
@@ -92,7 +93,7 @@ def history_bounds(n: int, tail: float = _TAIL) -> tuple[int, int, float]:
 
 _LO, _HI, _P_COUNT = history_bounds(N_SINGLE)
 _LO_B, _HI_B, _P_COUNT_B = history_bounds(2 * N_BATCHES)
-_MIX_LO, _, _P_MIX = history_bounds(N_BATCHES)
+_MIX_LO, _MIX_HI, _P_MIX = history_bounds(N_BATCHES)
 SLOT_LO, SLOT_HI, _P_SLOT_LO, _P_SLOT_HI = slot_bounds(N_SLOT_DRAWS)
 #: Probability that a correct pool fails the statistical tests (union bound over 21 tails).
 FALSE_ALARM_BOUND = 2 * _P_COUNT + 2 * _P_COUNT_B + _P_MIX + 8 * (_P_SLOT_LO + _P_SLOT_HI)
@@ -161,27 +162,51 @@ def _query(ctx: CheckContext, pool: Any, images: torch.Tensor, where: str) -> to
     kept = images.detach().clone()
     out = ctx.call(pool.query, (images,), where)
     if images._version != version or not torch.equal(images.detach(), kept):
-        fail(f"{ctx.who}.query modifies the images it is given in place{_describe(where)}.")
+        fail(
+            _("{who}.query modifies the images it is given in place{at}.").format(
+                who=ctx.who, at=_describe(where)
+            )
+        )
     if not isinstance(out, torch.Tensor):
         fail(
-            f"{ctx.who}.query returns a {type(out).__name__}{_describe(where)}; return one "
-            "tensor batch shaped like the input (torch.cat or torch.stack the images)."
+            _(
+                "{who}.query returns a {out_type}{at}; return one tensor batch "
+                "shaped like the input (torch.cat or torch.stack the images)."
+            ).format(who=ctx.who, out_type=type(out).__name__, at=_describe(where))
         )
     if tuple(out.shape) != tuple(images.shape):
         fail(
-            f"{ctx.who}.query returns shape {tuple(out.shape)} for a batch of shape "
-            f"{tuple(images.shape)}{_describe(where)}; return one image per input image."
+            _(
+                "{who}.query returns shape {tuple_shape} for a batch of shape "
+                "{tuple_shape2}{at}; return one image per input image."
+            ).format(
+                who=ctx.who,
+                tuple_shape=tuple(out.shape),
+                tuple_shape2=tuple(images.shape),
+                at=_describe(where),
+            )
         )
     if out.device != images.device or out.dtype != images.dtype:
         fail(
-            f"{ctx.who}.query returns {out.dtype} on {out.device} for {images.dtype} images "
-            f"on {images.device}{_describe(where)}: keep the input's dtype and device."
+            _(
+                "{who}.query returns {dtype} on {device} for {dtype2} images on "
+                "{device2}{at}: keep the input's dtype and device."
+            ).format(
+                who=ctx.who,
+                dtype=out.dtype,
+                device=out.device,
+                dtype2=images.dtype,
+                device2=images.device,
+                at=_describe(where),
+            )
         )
     if out.requires_grad:
         fail(
-            f"`query` returned an image that still has a grad_fn{_describe(where)}: store and "
-            "return detached images (image.detach()), or the discriminator's loss would "
-            "backpropagate into old generator graphs."
+            _(
+                "`query` returned an image that still has a grad_fn{at}: store and "
+                "return detached images (image.detach()), or the discriminator's loss would "
+                "backpropagate into old generator graphs."
+            ).format(at=_describe(where))
         )
     return out
 
@@ -205,8 +230,10 @@ def _tensors_in(obj: Any, depth: int = 0) -> Iterator[torch.Tensor]:
 def _no_stored_graph(ctx: CheckContext, pool: Any, where: str) -> None:
     if any(t.requires_grad for t in _tensors_in(pool)):
         fail(
-            f"{ctx.who} keeps the autograd graph of stored images{_describe(where)}: store "
-            "image.detach(), or every stored image keeps its generator graph alive in memory."
+            _(
+                "{who} keeps the autograd graph of stored images{at}: store "
+                "image.detach(), or every stored image keeps its generator graph alive in memory."
+            ).format(who=ctx.who, at=_describe(where))
         )
 
 
@@ -225,16 +252,20 @@ def _follow(
         got = tracker.identify(image)
         if got is None:
             fail(
-                f"{ctx.who}.query returned an image that was never given to the pool (image "
-                f"{j} of the batch, on {where}): return each new image or a stored one "
-                "unchanged, without mixing or modifying them."
+                _(
+                    "{who}.query returned an image that was never given to the pool (image {j} "
+                    "of the batch, on {where}): return each new image or a stored one unchanged, "
+                    "without mixing or modifying them."
+                ).format(who=ctx.who, j=j, where=where)
             )
         if len(tracker.pool) < pool_size:
             if got != new_id:
                 fail(
-                    f"{ctx.who}.query did not return the new image while the pool was not full "
-                    f"(image {j} of the batch, on {where}): until it holds pool_size "
-                    "images, query stores each new image and returns it as it is."
+                    _(
+                        "{who}.query did not return the new image while the pool was not full "
+                        "(image {j} of the batch, on {where}): until it holds pool_size images, "
+                        "query stores each new image and returns it as it is."
+                    ).format(who=ctx.who, j=j, where=where)
                 )
             tracker.pool.append(new_id)
             continue
@@ -245,14 +276,19 @@ def _follow(
         if got not in tracker.pool:
             if got in tracker.returned_new:
                 fail(
-                    f"{ctx.who}.query returned, as a stored image, an image it had returned "
-                    f"as new once the pool was full{_describe(where)}: when query returns the "
-                    "new image, the pool must stay as it is (don't store it)."
+                    _(
+                        "{who}.query returned, as a stored image, an image it had returned as "
+                        "new once the pool was full{at}: when query returns the new "
+                        "image, the pool must stay as it is (don't store it)."
+                    ).format(who=ctx.who, at=_describe(where))
                 )
             fail(
-                f"{ctx.who}.query returned a stored image that should no longer be in the pool"
-                f"{_describe(where)}: when query returns a stored image, the new image takes its "
-                "place, so each stored image is returned at most once (the pool must refresh)."
+                _(
+                    "{who}.query returned a stored image that should no longer be in the "
+                    "pool{at}: when query returns a stored image, the new image "
+                    "takes its place, so each stored image is returned at most once (the pool "
+                    "must refresh)."
+                ).format(who=ctx.who, at=_describe(where))
             )
         slot = tracker.pool.index(got)
         tracker.slots.append(slot)
@@ -283,23 +319,25 @@ def check_image_pool(candidate: Any, ctx: CheckContext) -> None:
     """
     ref = ctx.exercise.reference
     if not isinstance(candidate, type):
-        fail("Pass the class ImagePool itself to check(), not an instance.")
+        fail(_("Pass the class ImagePool itself to check(), not an instance."))
     if getattr(candidate, "query", None) is ref.query:
-        fail("Your ImagePool does not define query: it inherits course_lib's. Write query.")
+        fail(_("Your ImagePool does not define query: it inherits course_lib's. Write query."))
     seed = ctx.seed * 1000 + 900
     shape = (3, 4, 4)
 
     # pool_size 0: the input as it is.
     _seed_all(seed)
-    where = "pool_size=0, a batch of 2"
+    where = _("pool_size=0, a batch of 2")
     pool = ctx.call(candidate, (0,), "ImagePool(0)")
     images = torch.randn(2, *shape, generator=torch.Generator().manual_seed(seed))
     images = images.to(ctx.device)
     out = ctx.call(pool.query, (images,), where)
     if not isinstance(out, torch.Tensor) or not torch.equal(out.detach(), images):
         fail(
-            f"With pool_size=0 the pool is switched off: {ctx.who.replace('Your', 'your')}.query "
-            "must return the images it is given, unchanged (on pool_size=0, a batch of 2)."
+            _(
+                "With pool_size=0 the pool is switched off: {your}.query "
+                "must return the images it is given, unchanged (on pool_size=0, a batch of 2)."
+            ).format(your=ctx.your)
         )
 
     # Fill phase, in batches, and the dtype of the result.
@@ -307,7 +345,9 @@ def check_image_pool(candidate: Any, ctx: CheckContext) -> None:
     tracker = _Tracker(ctx, shape, torch.float64)
     pool = ctx.call(candidate, (5,), "ImagePool(5)")
     for k, n in enumerate((2, 2, 1), 1):
-        where = f"pool_size=5, query #{k} of a batch of {n} float64 images while filling"
+        where = _("pool_size=5, query #{k} of a batch of {n} float64 images while filling").format(
+            k=k, n=n
+        )
         leaf, images, ids = tracker.batch(n)
         out = _query(ctx, pool, images, where)
         _follow(ctx, tracker, out, ids, 5, where)
@@ -319,13 +359,16 @@ def check_image_pool(candidate: Any, ctx: CheckContext) -> None:
     pool = ctx.call(candidate, (4,), "ImagePool(4)")
     history: list[bool] = []
     for k in range(4 + N_SINGLE):
-        where = f"pool_size=4, query #{k + 1}, one image at a time"
+        where = _("pool_size=4, query #{k_1}, one image at a time").format(k_1=k + 1)
         leaf, images, ids = tracker.batch(1)
         out = _query(ctx, pool, images, where)
         history += _follow(ctx, tracker, out, ids, 4, where)
-    _no_stored_graph(ctx, pool, "pool_size=4 after 204 queries")
+    _no_stored_graph(ctx, pool, _("pool_size=4 after 204 queries"))
     _judge_count(
-        ctx, sum(history), len(history), f"pool_size=4, {N_SINGLE} single images once full"
+        ctx,
+        sum(history),
+        len(history),
+        _("pool_size=4, {N_SINGLE} single images once full").format(N_SINGLE=N_SINGLE),
     )
     _judge_slots(ctx, tracker)
 
@@ -334,22 +377,24 @@ def check_image_pool(candidate: Any, ctx: CheckContext) -> None:
     tracker = _Tracker(ctx, shape, torch.float32)
     pool = ctx.call(candidate, (3,), "ImagePool(3)")
     leaf, images, ids = tracker.batch(3)
-    out = _query(ctx, pool, images, "pool_size=3, a first batch of 3 filling the pool")
-    _follow(ctx, tracker, out, ids, 3, "pool_size=3, the first batch")
+    out = _query(ctx, pool, images, _("pool_size=3, a first batch of 3 filling the pool"))
+    _follow(ctx, tracker, out, ids, 3, _("pool_size=3, the first batch"))
     history, mixed = [], 0
     for k in range(N_BATCHES):
-        where = f"pool_size=3, query #{k + 2}, batches of 2"
+        where = _("pool_size=3, query #{k_2}, batches of 2").format(k_2=k + 2)
         leaf, images, ids = tracker.batch(2)
         out = _query(ctx, pool, images, where)
         h = _follow(ctx, tracker, out, ids, 3, where)
         history += h
         mixed += h[0] != h[1]
-    _judge_count(ctx, sum(history), len(history), "pool_size=3, 100 batches of 2 once full")
+    _judge_count(ctx, sum(history), len(history), _("pool_size=3, 100 batches of 2 once full"))
     if mixed < _MIX_LO:
         fail(
-            f"{ctx.who} seems to decide once per batch: only {mixed} of {N_BATCHES} batches of 2 "
-            "mixed a stored and a new image (about half should). Decide for each image of the "
-            "batch separately (pool_size=3, batches of 2)."
+            _(
+                "{who} seems to decide once per batch: only {mixed} of {N_BATCHES} batches of 2 "
+                "mixed a stored and a new image (about half should). Decide for each image of "
+                "the batch separately (pool_size=3, batches of 2)."
+            ).format(who=ctx.who, mixed=mixed, N_BATCHES=N_BATCHES)
         )
 
     # Capacity: pool sizes that the batch size does not divide.
@@ -358,79 +403,105 @@ def check_image_pool(candidate: Any, ctx: CheckContext) -> None:
         tracker = _Tracker(ctx, shape, torch.float32)
         pool = ctx.call(candidate, (size,), f"ImagePool({size})")
         for k in range(n_queries):
-            where = f"pool_size={size}, query #{k + 1}, batches of {batch}"
+            where = _("pool_size={size}, query #{k_1}, batches of {batch}").format(
+                size=size, k_1=k + 1, batch=batch
+            )
             leaf, images, ids = tracker.batch(batch)
             out = _query(ctx, pool, images, where)
             held = tracker.held(pool)
             if held > size:
                 fail(
-                    f"{ctx.who} holds {held} images after {where}, more than pool_size={size}: "
-                    "a batch can fill the pool partway through, so go through the batch one "
-                    "image at a time and store a new image only while fewer than pool_size "
-                    "are stored."
+                    _(
+                        "{who} holds {held} images after {where}, more than pool_size={size}: a "
+                        "batch can fill the pool partway through, so go through the batch one "
+                        "image at a time and store a new image only while fewer than pool_size "
+                        "are stored."
+                    ).format(who=ctx.who, held=held, where=where, size=size)
                 )
             _follow(ctx, tracker, out, ids, size, where)
 
 
 def _judge_slots(ctx: CheckContext, tracker: _Tracker) -> None:
     """The slot and the age rank of the first history images returned must be uniform."""
-    your = ctx.who.replace("Your", "your")
-    where = f"the first {N_SLOT_DRAWS} stored images returned, pool_size=4"
+    your = ctx.your
+    where = _("the first {N_SLOT_DRAWS} stored images returned, pool_size=4").format(
+        N_SLOT_DRAWS=N_SLOT_DRAWS
+    )
     slots, ranks = tracker.slots[:N_SLOT_DRAWS], tracker.ranks[:N_SLOT_DRAWS]
-    for rank, name in ((0, "oldest"), (3, "newest")):
+    for rank, name in ((0, N_("oldest")), (3, N_("newest"))):
         if ranks.count(rank) == len(ranks):
             fail(
-                f"Once full, {your} always returns the {name} stored image ({where}): choose "
-                "the slot at random, each of the pool_size stored images with the same "
-                "probability (random.randrange(pool_size))."
+                _(
+                    "Once full, {your} always returns the {name} stored image ({where}): choose "
+                    "the slot at random, each of the pool_size stored images with the same "
+                    "probability (random.randrange(pool_size))."
+                ).format(your=your, name=_(name), where=where)
             )
     for slot in range(4):
         n = slots.count(slot)
         if n < SLOT_LO:
             fail(
-                f"Once full, {your} chose slot {slot} of 4 only {n} times out of "
-                f"{len(slots)} ({where}; each slot should be chosen about 1 time in 4): "
-                "choose among all pool_size slots with the same probability "
-                "(random.randrange(pool_size) or random.randint(0, pool_size - 1); "
-                "randint includes its upper end)."
+                _(
+                    "Once full, {your} chose slot {slot} of 4 only {n} times out of {n_slots} "
+                    "({where}; each slot should be chosen about 1 time in 4): choose among all "
+                    "pool_size slots with the same probability (random.randrange(pool_size) or "
+                    "random.randint(0, pool_size - 1); randint includes its upper end)."
+                ).format(your=your, slot=slot, n=n, n_slots=len(slots), where=where)
             )
         if n > SLOT_HI:
             fail(
-                f"Once full, {your} chose slot {slot} of 4 {n} times out of {len(slots)} "
-                f"({where}; each slot should be chosen about 1 time in 4): choose the slot at "
-                "random, each with the same probability (random.randrange(pool_size))."
+                _(
+                    "Once full, {your} chose slot {slot} of 4 {n} times out of {n_slots} "
+                    "({where}; each slot should be chosen about 1 time in 4): choose the slot at "
+                    "random, each with the same probability (random.randrange(pool_size))."
+                ).format(your=your, slot=slot, n=n, n_slots=len(slots), where=where)
             )
     for rank in range(4):
         n = ranks.count(rank)
         if not SLOT_LO <= n <= SLOT_HI:
-            age = ("oldest", "second oldest", "second newest", "newest")[rank]
+            age = (_("oldest"), _("second oldest"), _("second newest"), _("newest"))[rank]
             fail(
-                f"Once full, {your} returned the {age} of the 4 stored images {n} times out "
-                f"of {len(ranks)} ({where}; about 1 time in 4 for a random slot): choose the "
-                "slot at random, not by the images' age."
+                _(
+                    "Once full, {your} returned the {age} of the 4 stored images {n} times out "
+                    "of {n_ranks} ({where}; about 1 time in 4 for a random slot): choose the "
+                    "slot at random, not by the images' age."
+                ).format(your=your, age=age, n=n, n_ranks=len(ranks), where=where)
             )
 
 
 def _judge_count(ctx: CheckContext, count: int, n: int, where: str) -> None:
-    lo, hi, _ = history_bounds(n)
+    lo, hi, _p = history_bounds(n)
     if count == 0:
         fail(
-            f"Once full, {ctx.who.replace('Your', 'your')} never returns a stored image: with "
-            "probability 1/2, query should return a random stored image and put the new one in "
-            f"its place ({where})."
+            _(
+                "Once full, {your} never returns a stored image: with "
+                "probability 1/2, query should return a random stored image and put the new one "
+                "in its place ({where})."
+            ).format(your=ctx.your, where=where)
         )
     if count == n:
         fail(
-            f"Once full, {ctx.who.replace('Your', 'your')} always returns a stored image: that "
-            "should happen with probability 1/2 only; otherwise return the new image "
-            f"({where})."
+            _(
+                "Once full, {your} always returns a stored image: that "
+                "should happen with probability 1/2 only; otherwise return the new image "
+                "({where})."
+            ).format(your=ctx.your, where=where)
         )
     if not lo <= count <= hi:
         fail(
-            f"Once full, {ctx.who.replace('Your', 'your')} returned a stored image {count} times "
-            f"out of {n} ({where}). With probability 1/2 per image the count lies between "
-            f"{lo} and {hi} (a correct pool falls outside with probability below 1e-6): use "
-            "random.random() < 0.5 (or torch.rand(1) < 0.5) for each image."
+            _(
+                "Once full, {your} returned a stored image {count} times out "
+                "of {n} ({where}). With probability 1/2 per image the count lies between {lo} "
+                "and {hi} (a correct pool falls outside with probability below 1e-6): use "
+                "random.random() < 0.5 (or torch.rand(1) < 0.5) for each image."
+            ).format(
+                your=ctx.your,
+                count=count,
+                n=n,
+                where=where,
+                lo=lo,
+                hi=hi,
+            )
         )
 
 

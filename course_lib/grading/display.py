@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from ..i18n import _
+
 __all__ = ["CheckFailed", "install_name_hint", "name_hint"]
 
 
@@ -21,7 +23,7 @@ class CheckFailed(AssertionError):
 
     def _render_traceback_(self) -> list[str]:
         """The lines IPython shows in place of the traceback: the message alone."""
-        return str(self).splitlines() or ["The answer is not right yet."]
+        return str(self).splitlines() or [_("The answer is not right yet.")]
 
 
 def name_hint(exc: BaseException, answer_names: Iterable[str]) -> str | None:
@@ -29,10 +31,10 @@ def name_hint(exc: BaseException, answer_names: Iterable[str]) -> str | None:
     name = getattr(exc, "name", None)
     if not isinstance(exc, NameError) or name not in set(answer_names):
         return None
-    return (
-        f"NameError: {name} is not defined yet. Run the cell where you write {name} (the "
+    return _(
+        "NameError: {name} is not defined yet. Run the cell where you write {name} (the "
         "exercise cell above this check) first, then run this check again."
-    )
+    ).format(name=name)
 
 
 def install_name_hint(answer_names: Callable[[], Iterable[str]]) -> bool:

@@ -21,6 +21,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..i18n import N_, _
 from .probes import SideEffects, close, fmt, grad_norm, grads_close, shape_str, tensors_close
 from .runner import CheckContext, fail, substitute_globals
 
@@ -35,13 +36,13 @@ __all__ = [
 ]
 
 #: Why a loss generates its fake images once (``LossSpec.max_calls``).
-GEN_ONCE = (
+GEN_ONCE = N_(
     "Generate the fake images once and use that same batch wherever the loss needs it: in "
     "training, dropout makes every generator call a different fake, so two calls would judge "
     "and reconstruct two different images (at twice the cost)."
 )
 #: Why real and fake images are judged in separate calls (``LossSpec.batch_of``).
-SEPARATE_BATCHES = (
+SEPARATE_BATCHES = N_(
     "Call the discriminator once on the fake batch and once on the real batch: in training, "
     "BatchNorm normalises each batch with its own statistics, so judging real and fake "
     "images together in one batch gives other verdicts than the training loop expects."
@@ -142,16 +143,38 @@ def _check_calls(
         n = len(log.batches.get(name, ()))
         if n > limit:
             fail(
-                f"{ctx.who} calls `{name}` {n} times on {where}; it should call it "
-                f"{'once' if limit == 1 else f'at most {limit} times'}. {hint}".rstrip()
+                _("{who} calls `{name}` {n} times on {where}; it should call it {times}. {hint}")
+                .format(
+                    who=ctx.who,
+                    name=name,
+                    n=n,
+                    where=where,
+                    times=_("once")
+                    if limit == 1
+                    else _("at most {limit} times").format(limit=limit),
+                    hint=_(hint),
+                )
+                .rstrip()
             )
     for name, (tensor, hint) in spec.batch_of.items():
         size = len(data.watched[tensor])
         sizes = log.batches.get(name, [])
         if any(b != size for b in sizes):
             fail(
-                f"{ctx.who} calls `{name}` on a batch of {max(sizes)} images on {where}, where "
-                f"`{tensor}` holds {size}. {hint}".rstrip()
+                _(
+                    "{who} calls `{name}` on a batch of {max_sizes} images on {where}, where "
+                    "`{tensor}` holds {size}. {hint}"
+                )
+                .format(
+                    who=ctx.who,
+                    name=name,
+                    max_sizes=max(sizes),
+                    where=where,
+                    tensor=tensor,
+                    size=size,
+                    hint=_(hint),
+                )
+                .rstrip()
             )
 
 
@@ -190,12 +213,12 @@ def _kind(x: Any) -> str:
     if x is None:
         return "None"
     if isinstance(x, bool):
-        return "a bool"
+        return _("a bool")
     if isinstance(x, numbers.Number):
-        return f"a Python number ({x!r})"
+        return _("a Python number ({x!r})").format(x=x)
     if isinstance(x, (tuple, list)):
-        return f"a {type(x).__name__} of {len(x)} values"
-    return f"a {type(x).__name__}"
+        return _("a {x_type} of {n_x} values").format(x_type=type(x).__name__, n_x=len(x))
+    return _("a {x_type}").format(x_type=type(x).__name__)
 
 
 def _validate(
@@ -205,54 +228,92 @@ def _validate(
     who, names = ctx.who, spec.outputs
     wanted = names[0] if len(names) == 1 else f"({', '.join(names)})"
     if raw is None:
-        fail(f"{who} returns None on {where}: did you forget `return`? Return {wanted}.")
+        fail(
+            _("{who} returns None on {where}: did you forget `return`? Return {wanted}.").format(
+                who=who, where=where, wanted=wanted
+            )
+        )
     if len(names) == 1:
         if isinstance(raw, (tuple, list)):
-            fail(f"{who} returns {_kind(raw)} on {where}; return only the loss, one tensor.")
+            fail(
+                _("{who} returns {kind} on {where}; return only the loss, one tensor.").format(
+                    who=who, kind=_kind(raw), where=where
+                )
+            )
         outputs: tuple[Any, ...] = (raw,)
     else:
         if not isinstance(raw, (tuple, list)):
-            fail(f"{who} returns {_kind(raw)} on {where}; return the tuple {wanted}.")
+            fail(
+                _("{who} returns {kind} on {where}; return the tuple {wanted}.").format(
+                    who=who, kind=_kind(raw), where=where, wanted=wanted
+                )
+            )
         if len(raw) != len(names):
-            fail(f"{who} returns {len(raw)} values on {where}; return the tuple {wanted}.")
+            fail(
+                _("{who} returns {n_raw} values on {where}; return the tuple {wanted}.").format(
+                    who=who, n_raw=len(raw), where=where, wanted=wanted
+                )
+            )
         outputs = tuple(raw)
     for name, out in zip(names, outputs, strict=True):
-        what = "the loss" if name == names[0] else f"`{name}`"
+        what = _("the loss") if name == names[0] else f"`{name}`"
         if isinstance(out, numbers.Number) and not isinstance(out, bool):
             fail(
-                f"{who} returns {what} as a Python number ({out!r}) on {where}: return a tensor "
-                "that is part of the autograd graph (did you call .item() or float()?)."
+                _(
+                    "{who} returns {what} as a Python number ({out!r}) on {where}: return a "
+                    "tensor that is part of the autograd graph (did you call .item() or "
+                    "float()?)."
+                ).format(who=who, what=what, out=out, where=where)
             )
         if not isinstance(out, torch.Tensor):
-            fail(f"{who} returns {_kind(out)} as {what} on {where}; it should be a tensor.")
+            fail(
+                _("{who} returns {kind} as {what} on {where}; it should be a tensor.").format(
+                    who=who, kind=_kind(out), what=what, where=where
+                )
+            )
         if type(out) not in (torch.Tensor, nn.Parameter):
             fail(
-                f"{who} returns a {type(out).__name__} as {what} on {where}; return a plain "
-                "torch.Tensor."
+                _(
+                    "{who} returns a {out_type} as {what} on {where}; return a plain torch.Tensor."
+                ).format(who=who, out_type=type(out).__name__, what=what, where=where)
             )
     _check_order(ctx, outputs, spec, ref, where)
     for name, out, expected in zip(names, outputs, ref.outputs, strict=True):
-        what = "the loss" if name == names[0] else f"`{name}`"
+        what = _("the loss") if name == names[0] else f"`{name}`"
         if expected.numel() == 1 and out.numel() != 1:
             fail(
-                f"{who} returns {what} with shape {shape_str(out)} on {where}; it should be a "
-                "single number (a 0-dim tensor): the criterion already averages over all "
-                "elements, don't keep a per-element or per-image loss."
+                _(
+                    "{who} returns {what} with shape {out_shape} on {where}; it should be a "
+                    "single number (a 0-dim tensor): the criterion already averages over all "
+                    "elements, don't keep a per-element or per-image loss."
+                ).format(who=who, what=what, out_shape=shape_str(out), where=where)
             )
         if expected.numel() != 1 and tuple(out.shape) != tuple(expected.shape):
             fail(
-                f"{who} returns {what} with shape {shape_str(out)} on {where}; expected "
-                f"{shape_str(expected)}."
+                _(
+                    "{who} returns {what} with shape {out_shape} on {where}; expected "
+                    "{expected_shape}."
+                ).format(
+                    who=who,
+                    what=what,
+                    out_shape=shape_str(out),
+                    where=where,
+                    expected_shape=shape_str(expected),
+                )
             )
         if out.device != expected.device:
             fail(
-                f"{who} returns {what} on {out.device}, but the inputs are on "
-                f"{expected.device}: create new tensors on the inputs' device."
+                _(
+                    "{who} returns {what} on {device}, but the inputs are on {device2}: create "
+                    "new tensors on the inputs' device."
+                ).format(who=who, what=what, device=out.device, device2=expected.device)
             )
         if out.dtype != expected.dtype:
             fail(
-                f"{who} returns {what} as {out.dtype}, the inputs are {expected.dtype}: keep "
-                "the inputs' dtype."
+                _(
+                    "{who} returns {what} as {dtype}, the inputs are {dtype2}: keep the inputs' "
+                    "dtype."
+                ).format(who=who, what=what, dtype=out.dtype, dtype2=expected.dtype)
             )
     return outputs
 
@@ -276,8 +337,10 @@ def _check_order(
         if all(matches(outputs[p], r) for p, r in zip(perm, ref.outputs, strict=True)):
             got = ", ".join(spec.outputs[perm.index(i)] for i in range(len(outputs)))
             fail(
-                f"{ctx.who} returns its values in the wrong order on {where}: ({got}). Return "
-                f"({', '.join(spec.outputs)})."
+                _(
+                    "{who} returns its values in the wrong order on {where}: ({got}). Return "
+                    "({outputs})."
+                ).format(who=ctx.who, where=where, got=got, outputs=", ".join(spec.outputs))
             )
 
 
@@ -321,7 +384,11 @@ def _diagnose(
             continue
         if mistake.on == "grads" and not _same_grads(grads, result.grads):
             continue
-        fail(f"{mistake.hint.format(**params)}\n(seen on {where})")
+        fail(
+            _("{hint}\n(seen on {where})").format(
+                hint=_(mistake.hint).format(**params), where=where
+            )
+        )
 
 
 def check_loss(ctx: CheckContext, candidate: Any, spec: LossSpec) -> None:
@@ -331,7 +398,7 @@ def check_loss(ctx: CheckContext, candidate: Any, spec: LossSpec) -> None:
     candidate = substitute_globals(candidate, spec.helpers)
     n = len(spec.outputs)
     for i, probe in enumerate(spec.probes, 1):
-        where = f"input #{i} ({probe.label})"
+        where = _("input #{i} ({label})").format(i=i, label=_(probe.label))
         ref = _evaluate(reference, probe.build(), n)
         if ref is None:
             raise RuntimeError(f"the reference fails on {where}")
@@ -345,17 +412,21 @@ def check_loss(ctx: CheckContext, candidate: Any, spec: LossSpec) -> None:
         watch = ctx.last_watch
         if watch is not None and watch.optimizer_called:
             fail(
-                f"{who} calls an optimizer's {watch.optimizer_called}() on {where}: a loss "
-                "function only computes the loss; the training loop steps the optimizer."
+                _(
+                    "{who} calls an optimizer's {optimizer_called}() on {where}: a loss function "
+                    "only computes the loss; the training loop steps the optimizer."
+                ).format(who=who, optimizer_called=watch.optimizer_called, where=where)
             )
         problems = effects.problems(who)
         if watch is not None and watch.backward_called and not problems:
             problems = [
-                f"{who} calls backward(): return the loss and let the training loop call "
-                "backward()."
+                _(
+                    "{who} calls backward(): return the loss and let the training loop call "
+                    "backward()."
+                ).format(who=who)
             ]
         if problems:
-            fail(f"{problems[0]}\n(seen on {where})")
+            fail(_("{problem}\n(seen on {where})").format(problem=problems[0], where=where))
         outputs = _validate(ctx, raw, spec, ref, where)
         _check_calls(ctx, spec, data, log, where)
 
@@ -367,17 +438,24 @@ def check_loss(ctx: CheckContext, candidate: Any, spec: LossSpec) -> None:
             if expected.requires_grad and not out.requires_grad and name not in spec.detached_ok:
                 if name == spec.outputs[0]:
                     fail(
-                        f"{who} returns a loss that is not part of the autograd graph on {where} "
-                        "(.item(), .detach(), torch.tensor(...) or torch.no_grad() cut it): "
-                        "backward() on it would train nothing."
+                        _(
+                            "{who} returns a loss that is not part of the autograd graph on "
+                            "{where} (.item(), .detach(), torch.tensor(...) or torch.no_grad() "
+                            "cut it): backward() on it would train nothing."
+                        ).format(who=who, where=where)
                     )
                 fail(
-                    f"{who} returns `{name}` detached from the autograd graph on {where}: return "
-                    "it as computed; the cycle-consistency loss backpropagates through it."
+                    _(
+                        "{who} returns `{name}` detached from the autograd graph on {where}: "
+                        "return it as computed; the cycle-consistency loss backpropagates "
+                        "through it."
+                    ).format(who=who, name=name, where=where)
                 )
         # backward() runs the learner's graph (custom autograd functions included): it is run
         # like the learner's code, watched and followed by a restore.
-        grads = ctx.call(_backprop, (outputs, data.nets), f"{where}, during backward()")
+        grads = ctx.call(
+            _backprop, (outputs, data.nets), _("{where}, during backward()").format(where=where)
+        )
         if not _same_grads(grads, ref.grads):
             _diagnose(ctx, spec, probe, outputs, grads, where, ref)
             _fail_grads(ctx, spec, grads, ref, where)
@@ -389,15 +467,30 @@ def _fail_values(
     for name, out, expected in zip(spec.outputs, outputs, ref.outputs, strict=True):
         if expected.numel() == 1:
             if not close(out, expected):
-                what = "loss" if name == spec.outputs[0] else f"`{name}`"
+                what = _("loss") if name == spec.outputs[0] else f"`{name}`"
                 fail(
-                    f"{ctx.who} returns the wrong {what} on {where}: expected {fmt(expected)}, "
-                    f"got {fmt(out)}. {spec.reminder}".rstrip()
+                    _(
+                        "{who} returns the wrong {what} on {where}: expected {expected}, got "
+                        "{out}. {reminder}"
+                    )
+                    .format(
+                        who=ctx.who,
+                        what=what,
+                        where=where,
+                        expected=fmt(expected),
+                        out=fmt(out),
+                        reminder=_(spec.reminder),
+                    )
+                    .rstrip()
                 )
         elif not tensors_close(out, expected):
             fail(
-                f"{ctx.who} returns the wrong `{name}` on {where}: its values differ from the "
-                f"expected ones. {spec.reminder}".rstrip()
+                _(
+                    "{who} returns the wrong `{name}` on {where}: its values differ from the "
+                    "expected ones. {reminder}"
+                )
+                .format(who=ctx.who, name=name, where=where, reminder=_(spec.reminder))
+                .rstrip()
             )
 
 
@@ -411,17 +504,33 @@ def _fail_grads(
         expected_norm, got_norm = grad_norm(ref.grads[name]), grad_norm(grads[name])
         if expected_norm == 0:
             fail(
-                f"{ctx.who} sends gradients into `{name}`, which this loss must not train "
-                f"(seen on {where}). {hints.get('none', '')}".rstrip()
+                _(
+                    "{who} sends gradients into `{name}`, which this loss must not train (seen "
+                    "on {where}). {hint}"
+                )
+                .format(who=ctx.who, name=_(name), where=where, hint=_(hints.get("none", "")))
+                .rstrip()
             )
         if got_norm == 0:
             fail(
-                f"No gradient reaches `{name}` through {ctx.who.replace('Your ', 'your ')} "
-                f"(seen on {where}): something is detached or computed under torch.no_grad(). "
-                f"{hints.get('some', '')}".rstrip()
+                _(
+                    "No gradient reaches `{name}` through {your} (seen on "
+                    "{where}): something is detached or computed under torch.no_grad(). "
+                    "{hint}"
+                )
+                .format(
+                    name=_(name),
+                    your=ctx.your,
+                    where=where,
+                    hint=_(hints.get("some", "")),
+                )
+                .rstrip()
             )
         fail(
-            f"{ctx.who} has the right value but the wrong gradients for `{name}` on {where}: "
-            "part of the computation is detached or uses a detached tensor. "
-            f"{hints.get('some', '')}".rstrip()
+            _(
+                "{who} has the right value but the wrong gradients for `{name}` on {where}: part "
+                "of the computation is detached or uses a detached tensor. {hint}"
+            )
+            .format(who=ctx.who, name=_(name), where=where, hint=_(hints.get("some", "")))
+            .rstrip()
         )

@@ -20,6 +20,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..i18n import _
 from .probes import grads_close, probe_init_, seeded, shape_str, tensors_close
 from .runner import CheckContext, fail
 
@@ -68,26 +69,36 @@ def _ctor_str(cls_name: str, case: ModuleCase) -> str:
 
 
 def _inputs_str(inputs: tuple[torch.Tensor | None, ...]) -> str:
-    return ", ".join("None" if t is None else f"a {shape_str(t)} batch" for t in inputs)
+    return ", ".join(
+        "None" if t is None else _("a {t_shape} batch").format(t_shape=shape_str(t)) for t in inputs
+    )
 
 
 def _class_problems(ctx: CheckContext, candidate: Any, ref_cls: type) -> None:
     name = ref_cls.__name__
     if isinstance(candidate, nn.Module):
         fail(
-            f"Pass the class {name} itself to check(), not an instance ({name}(...)): the check "
-            "builds it with several constructor arguments."
+            _(
+                "Pass the class {name} itself to check(), not an instance ({name}(...)): the "
+                "check builds it with several constructor arguments."
+            ).format(name=name)
         )
     if not isinstance(candidate, type) or not issubclass(candidate, nn.Module):
-        fail(f"Pass your class {name} (a subclass of nn.Module) to check().")
+        fail(_("Pass your class {name} (a subclass of nn.Module) to check().").format(name=name))
     forward = getattr(candidate, "forward", None)
     if forward is ref_cls.forward:
         fail(
-            f"Your {name} does not define forward: it inherits course_lib's. Write "
-            f"`def forward(self, ...)` in your class."
+            _(
+                "Your {name} does not define forward: it inherits course_lib's. Write `def "
+                "forward(self, ...)` in your class."
+            ).format(name=name)
         )
     if forward is nn.Module.forward or forward is None:
-        fail(f"Your {name} has no forward method: write `def forward(self, ...)`.")
+        fail(
+            _("Your {name} has no forward method: write `def forward(self, ...)`.").format(
+                name=name
+            )
+        )
 
 
 def _fresh_inputs(
@@ -128,36 +139,50 @@ def check_module(ctx: CheckContext, candidate: Any, spec: ModuleSpec) -> None:
         torch.manual_seed(seed)
         ref = probe_init_(ref_cls(*case.args, **case.kwargs), seed)
         module = ctx.call(
-            lambda case=case: candidate(*case.args, **case.kwargs), (), f"building {ctor}"
+            lambda case=case: candidate(*case.args, **case.kwargs),
+            (),
+            _("building {ctor}").format(ctor=ctor),
         )
         if not isinstance(module, nn.Module):
-            fail(f"Your {name}(...) did not build an nn.Module.")
+            fail(_("Your {name}(...) did not build an nn.Module.").format(name=name))
         _load_weights(module, ref, name, ctor)
         ref.to(ctx.device)
         module.to(ctx.device)
         raw_inputs = case.inputs(seeded(seed + 5))
         for mode in ("train", "eval"):
-            where = f"input #{i} ({ctor} in {mode} mode, called with {_inputs_str(raw_inputs)})"
+            where = _("input #{i} ({ctor} in {mode} mode, called with {inputs})").format(
+                i=i, ctor=ctor, mode=mode, inputs=_inputs_str(raw_inputs)
+            )
             _compare_forward(ctx, spec, module, ref, ref_cls, case, raw_inputs, mode, seed, where)
 
 
 def _load_weights(module: nn.Module, ref: nn.Module, name: str, ctor: str) -> None:
-    advice = (
-        f"keep the __init__ given in the notebook (subclass course_lib.models.{name} and write "
-        "only forward)."
-    )
+    advice = _(
+        "keep the __init__ given in the notebook (subclass course_lib.models.{name} and "
+        "write only forward)."
+    ).format(name=name)
     try:
         result = module.load_state_dict(ref.state_dict(), strict=False)
     except RuntimeError as exc:
         first = str(exc).strip().splitlines()[-1].strip()
-        fail(f"The layers of your {ctor} have other shapes than course_lib's ({first}): {advice}")
+        fail(
+            _(
+                "The layers of your {ctor} have other shapes than course_lib's ({first}): {advice}"
+            ).format(ctor=ctor, first=first, advice=advice)
+        )
     if result.missing_keys or result.unexpected_keys:
         details = []
         if result.missing_keys:
-            details.append(f"missing {', '.join(result.missing_keys[:4])}")
+            details.append(_("missing {keys}").format(keys=", ".join(result.missing_keys[:4])))
         if result.unexpected_keys:
-            details.append(f"unexpected {', '.join(result.unexpected_keys[:4])}")
-        fail(f"The layers of your {ctor} differ from course_lib's ({'; '.join(details)}): {advice}")
+            details.append(
+                _("unexpected {keys}").format(keys=", ".join(result.unexpected_keys[:4]))
+            )
+        fail(
+            _("The layers of your {ctor} differ from course_lib's ({details}): {advice}").format(
+                ctor=ctor, details="; ".join(details), advice=advice
+            )
+        )
 
 
 def _compare_forward(
@@ -188,17 +213,29 @@ def _compare_forward(
     for t, v in zip(inputs, versions, strict=True):
         if t is not None and t._version != v:
             fail(
-                f"{who}.forward modifies its input in place on {where} (`x += ...`, an "
-                "in-place activation or an operation ending in _): compute a new tensor, e.g. "
-                "`x = x + ...`."
+                _(
+                    "{who}.forward modifies its input in place on {where} (`x += ...`, an "
+                    "in-place activation or an operation ending in _): compute a new tensor, "
+                    "e.g. `x = x + ...`."
+                ).format(who=who, where=where)
             )
     if out is None:
-        fail(f"{who}.forward returns None on {where}: did you forget `return`?")
+        fail(
+            _("{who}.forward returns None on {where}: did you forget `return`?").format(
+                who=who, where=where
+            )
+        )
     if not isinstance(out, torch.Tensor):
-        fail(f"{who}.forward returns a {type(out).__name__} on {where}; return a tensor.")
+        fail(
+            _("{who}.forward returns a {out_type} on {where}; return a tensor.").format(
+                who=who, out_type=type(out).__name__, where=where
+            )
+        )
     if type(out) not in (torch.Tensor, nn.Parameter):
         fail(
-            f"{who}.forward returns a {type(out).__name__} on {where}; return a plain torch.Tensor."
+            _("{who}.forward returns a {out_type} on {where}; return a plain torch.Tensor.").format(
+                who=who, out_type=type(out).__name__, where=where
+            )
         )
 
     def diagnose(on: str, grads: dict | None = None) -> None:
@@ -221,20 +258,35 @@ def _compare_forward(
                 continue
             if on == "grads" and not _grads_match(grads, twin, m_leaves, names):
                 continue
-            fail(f"{mistake.hint}\n(seen on {where})")
+            fail(_("{hint}\n(seen on {where})").format(hint=_(mistake.hint), where=where))
 
     if tuple(out.shape) != tuple(expected.shape) or not tensors_close(out, expected):
         diagnose("value")
         if tuple(out.shape) != tuple(expected.shape):
             fail(
-                f"{who}.forward returns shape {shape_str(out)} on {where}; expected "
-                f"{shape_str(expected)}. {spec.reminder}".rstrip()
+                _(
+                    "{who}.forward returns shape {out_shape} on {where}; expected "
+                    "{expected_shape}. {reminder}"
+                )
+                .format(
+                    who=who,
+                    out_shape=shape_str(out),
+                    where=where,
+                    expected_shape=shape_str(expected),
+                    reminder=_(spec.reminder),
+                )
+                .rstrip()
             )
         if out.device != expected.device or out.dtype != expected.dtype:
-            fail(f"{who}.forward returns {out.dtype} on {out.device}; keep the input's.")
+            fail(
+                _("{who}.forward returns {dtype} on {device}; keep the input's.").format(
+                    who=who, dtype=out.dtype, device=out.device
+                )
+            )
         fail(
-            f"{who}.forward returns the right shape but the wrong values on {where}. "
-            f"{spec.reminder}".rstrip()
+            _("{who}.forward returns the right shape but the wrong values on {where}. {reminder}")
+            .format(who=who, where=where, reminder=_(spec.reminder))
+            .rstrip()
         )
 
     names = [n for n, _ in ref.named_parameters()]
@@ -246,10 +298,12 @@ def _compare_forward(
     }
     if not out.requires_grad:
         fail(
-            f"{who}.forward returns a tensor cut from the autograd graph on {where} "
-            "(.detach(), torch.no_grad() or .data): the network could not be trained."
+            _(
+                "{who}.forward returns a tensor cut from the autograd graph on {where} "
+                "(.detach(), torch.no_grad() or .data): the network could not be trained."
+            ).format(who=who, where=where)
         )
-    ctx.call(out.backward, (upstream,), f"{where}, during backward()")
+    ctx.call(out.backward, (upstream,), _("{where}, during backward()").format(where=where))
     grads = {
         "inputs": [None if t is None else t.grad for t in leaves],
         "params": _param_grads(module, names),
@@ -260,8 +314,10 @@ def _compare_forward(
     ):
         diagnose("grads", grads)
         fail(
-            f"{who}.forward returns the right values but the wrong gradients on {where}: "
-            "part of the computation is detached (.detach(), .data or torch.no_grad())."
+            _(
+                "{who}.forward returns the right values but the wrong gradients on {where}: part "
+                "of the computation is detached (.detach(), .data or torch.no_grad())."
+            ).format(who=who, where=where)
         )
     module.zero_grad(set_to_none=True)
     ref.zero_grad(set_to_none=True)

@@ -20,6 +20,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..i18n import _
+
 __all__ = [
     "RTOL",
     "ATOL",
@@ -109,7 +111,9 @@ def _check_channels(x: Any, channels: int, who: str, call: str) -> None:
     if not isinstance(x, torch.Tensor) or x.dim() != 4 or x.shape[1] != channels:
         shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
         raise ValueError(
-            f"{who} takes a batch of shape (N, {channels}, H, W) ({call}), got {shape}"
+            _("{who} takes a batch of shape (N, {channels}, H, W) ({call}), got {shape}").format(
+                who=who, channels=channels, call=call, shape=shape
+            )
         )
 
 
@@ -124,7 +128,7 @@ class MockImageGenerator(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Translate a batch of images."""
-        _check_channels(x, self.input_channels, "This generator", "gen(image)")
+        _check_channels(x, self.input_channels, _("This generator"), "gen(image)")
         return torch.tanh(self.conv(x) + 0.5 * self.mix(x) ** 2)
 
 
@@ -151,8 +155,10 @@ class MockPatchDiscriminator(nn.Module):
         if self.condition_channels:
             if condition is None:
                 raise TypeError(
-                    "this discriminator judges an image given its condition: call it as "
-                    "disc(image, condition)"
+                    _(
+                        "this discriminator judges an image given its condition: call it as "
+                        "disc(image, condition)"
+                    )
                 )
             _check_channels(image, self.image_channels, "disc's image", "disc(image, condition)")
             _check_channels(
@@ -161,8 +167,10 @@ class MockPatchDiscriminator(nn.Module):
             image = torch.cat([image, condition], dim=1)
         else:
             if condition is not None:
-                raise TypeError("this discriminator takes only the image: call it as disc(image)")
-            _check_channels(image, self.image_channels, "This discriminator", "disc(image)")
+                raise TypeError(
+                    _("this discriminator takes only the image: call it as disc(image)")
+                )
+            _check_channels(image, self.image_channels, _("This discriminator"), "disc(image)")
         h = nn.functional.leaky_relu(self.conv(image), 0.2)
         return 1.5 * self.out(h) + self.offset
 
@@ -182,8 +190,10 @@ class MockVectorGenerator(nn.Module):
         if not isinstance(x, torch.Tensor) or x.dim() != 2 or x.shape[1] != self.input_dim:
             shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
             raise ValueError(
-                f"the generator reads vectors of shape (N, {self.input_dim}) (noise and one-hot "
-                f"labels concatenated), got {shape}"
+                _(
+                    "the generator reads vectors of shape (N, {input_dim}) (noise and one-hot "
+                    "labels concatenated), got {shape}"
+                ).format(input_dim=self.input_dim, shape=shape)
             )
         out = torch.tanh(self.linear(x) * torch.sigmoid(self.gate(x) + 0.5))
         return out.view(len(x), *self.shape)
@@ -207,8 +217,8 @@ class MockVectorDiscriminator(nn.Module):
         _check_channels(
             image_and_labels,
             self.input_channels,
-            "The discriminator",
-            "images and label channels concatenated",
+            _("The discriminator"),
+            _("images and label channels concatenated"),
         )
         h = torch.tanh(self.conv(image_and_labels)).mean(dim=(2, 3))
         return 2.0 * self.out(h + h**2) + self.offset
@@ -288,7 +298,7 @@ def fmt(value: Any) -> str:
     """A number as shown in messages (6 significant digits)."""
     if isinstance(value, torch.Tensor):
         if value.numel() != 1:
-            return f"a tensor of shape {shape_str(value)}"
+            return _("a tensor of shape {value_shape}").format(value_shape=shape_str(value))
         value = float(_as64(value).reshape(-1)[0])
     if isinstance(value, float):
         return f"{value:.6g}"
@@ -326,34 +336,48 @@ class SideEffects:
         for name, (net, params, modes, flags) in self.nets.items():
             if any(p.grad is not None for p in net.parameters()):
                 out.append(
-                    f"{who} fills the gradients of `{name}` (it calls .backward()): return the "
-                    "loss and let the training loop call backward() and step the optimizer."
+                    _(
+                        "{who} fills the gradients of `{name}` (it calls .backward()): return "
+                        "the loss and let the training loop call backward() and step the "
+                        "optimizer."
+                    ).format(who=who, name=name)
                 )
             now = list(net.parameters())
             if any(not torch.equal(p.detach(), q) for p, q in zip(now, params, strict=True)):
                 out.append(
-                    f"{who} changes the weights of `{name}` (an optimizer step inside the "
-                    "function?): it should only compute the loss."
+                    _(
+                        "{who} changes the weights of `{name}` (an optimizer step inside the "
+                        "function?): it should only compute the loss."
+                    ).format(who=who, name=name)
                 )
             if [m.training for m in net.modules()] != modes:
                 out.append(
-                    f"{who} switches `{name}` between train and eval mode (.train()/.eval()): "
-                    "leave the mode to the training loop."
+                    _(
+                        "{who} switches `{name}` between train and eval mode (.train()/.eval()): "
+                        "leave the mode to the training loop."
+                    ).format(who=who, name=name)
                 )
             if [p.requires_grad for p in net.parameters()] != flags:
                 out.append(
-                    f"{who} changes requires_grad on the parameters of `{name}`: freezing "
-                    "networks is the training loop's job, not the loss function's."
+                    _(
+                        "{who} changes requires_grad on the parameters of `{name}`: freezing "
+                        "networks is the training loop's job, not the loss function's."
+                    ).format(who=who, name=name)
                 )
         for name, (t, value, version, requires_grad) in self.tensors.items():
             if t._version != version or not torch.equal(t.detach(), value):
                 out.append(
-                    f"{who} modifies its input `{name}` in place (an operation ending in _ such "
-                    "as add_, or `x += ...`, `x[...] = ...`): compute new tensors instead."
+                    _(
+                        "{who} modifies its input `{name}` in place (an operation ending in _ "
+                        "such as add_, or `x += ...`, `x[...] = ...`): compute new tensors "
+                        "instead."
+                    ).format(who=who, name=name)
                 )
             elif t.requires_grad != requires_grad:
                 out.append(
-                    f"{who} changes requires_grad of its input `{name}` (requires_grad_() or "
-                    "detach_()): use `.detach()`, which returns a new tensor."
+                    _(
+                        "{who} changes requires_grad of its input `{name}` (requires_grad_() or "
+                        "detach_()): use `.detach()`, which returns a new tensor."
+                    ).format(who=who, name=name)
                 )
         return out

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..i18n import _
+
 __all__ = ["Exercise", "register", "get", "names", "helpers_of", "REGISTRY", "TOPICS"]
 
 
@@ -66,9 +68,11 @@ def get(name: str) -> Exercise:
     """The exercise called ``name``; ``ValueError`` listing the known names otherwise."""
     if not isinstance(name, str) or name not in REGISTRY:
         close = difflib.get_close_matches(str(name), list(REGISTRY), n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
+        hint = _(" Did you mean {close!r}?").format(close=close[0]) if close else ""
         raise ValueError(
-            f"Unknown exercise {name!r}.{hint} Known exercises: {', '.join(REGISTRY)}."
+            _("Unknown exercise {name!r}.{hint} Known exercises: {known}.").format(
+                name=name, hint=hint, known=", ".join(REGISTRY)
+            )
         )
     return REGISTRY[name]
 

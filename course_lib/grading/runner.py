@@ -9,6 +9,7 @@ from typing import Any
 
 import torch
 
+from ..i18n import N_, _
 from .display import CheckFailed
 from .integrity import CallWatch, learner_line
 from .registry import Exercise
@@ -88,14 +89,18 @@ def substitute_globals(fn: Any, replacements: Mapping[str, Any]) -> Any:
 _ERROR_HINTS: tuple[tuple[str, str], ...] = (
     (
         "same device",
-        "A tensor you create inside the function (a target, a kernel) must take the input's "
-        "dtype and device: build it from the input (the *_like functions) or pass "
-        "dtype= and device= from the input.",
+        N_(
+            "A tensor you create inside the function (a target, a kernel) must take the input's "
+            "dtype and device: build it from the input (the *_like functions) or pass dtype= and "
+            "device= from the input."
+        ),
     ),
     (
         "not defined",
-        "Use only the function's arguments (and torch): names from elsewhere in the notebook "
-        "may not exist when it is checked.",
+        N_(
+            "Use only the function's arguments (and torch): names from elsewhere in the notebook "
+            "may not exist when it is checked."
+        ),
     ),
 )
 
@@ -125,7 +130,12 @@ class CheckContext:
     @property
     def who(self) -> str:
         """``Your get_disc_loss`` / ``Your ContractingBlock``."""
-        return f"Your {self.exercise.short_name}"
+        return _("Your {short_name}").format(short_name=self.exercise.short_name)
+
+    @property
+    def your(self) -> str:
+        """``your get_disc_loss``: :attr:`who` inside a sentence."""
+        return _("your {short_name}").format(short_name=self.exercise.short_name)
 
     def call(self, fn: Callable[..., Any], args: Iterable[Any] = (), where: str = "") -> Any:
         """Run ``fn(*args)``, the learner's code; ``where`` describes the input for messages."""
@@ -163,15 +173,19 @@ class CheckContext:
         """Fail when the learner's code ran the reference or switched off the watch."""
         if watch.tracer_removed:
             fail(
-                f"{self.who} replaces the Python trace function (sys.settrace, or a debugger "
-                "started inside it) while it runs, which the check relies on: remove that and "
-                "run the check again."
+                _(
+                    "{who} replaces the Python trace function (sys.settrace, or a debugger "
+                    "started inside it) while it runs, which the check relies on: remove that "
+                    "and run the check again."
+                ).format(who=self.who)
             )
         if watch.reference_called:
             fail(
-                f"{self.who} calls course_lib's own solution ({watch.reference_called}), "
-                "directly or through another function. Write the code yourself: the reference "
-                "is what your answer is compared with."
+                _(
+                    "{who} calls course_lib's own solution ({reference_called}), directly or "
+                    "through another function. Write the code yourself: the reference is what "
+                    "your answer is compared with."
+                ).format(who=self.who, reference_called=watch.reference_called)
             )
 
     def describe_error(self, exc: BaseException, where: str) -> str:
@@ -180,16 +194,30 @@ class CheckContext:
         text = str(exc).strip().splitlines()
         last = text[-1] if text else ""
         if isinstance(exc, NotImplementedError):
-            return f"{self.who} is not written yet (it raises NotImplementedError)."
-        on = f" on {where}" if where else ""
-        message = (
-            f"{self.who} raised{on}: {kind}: {last}" if last else f"{self.who} raised{on}: {kind}"
-        )
+            return _("{who} is not written yet (it raises NotImplementedError).").format(
+                who=self.who
+            )
+        if where:
+            message = (
+                _("{who} raised on {where}: {kind}: {last}").format(
+                    who=self.who, where=where, kind=kind, last=last
+                )
+                if last
+                else _("{who} raised on {where}: {kind}").format(
+                    who=self.who, where=where, kind=kind
+                )
+            )
+        else:
+            message = (
+                _("{who} raised: {kind}: {last}").format(who=self.who, kind=kind, last=last)
+                if last
+                else _("{who} raised: {kind}").format(who=self.who, kind=kind)
+            )
         line = learner_line(exc)
         if line:
-            message += f"\n  in your line: {line}"
+            message += "\n  " + _("in your line: {line}").format(line=line)
         for fragment, hint in (*self.exercise.error_hints, *_ERROR_HINTS):
             if fragment in str(exc):
-                message += f"\n{hint}"
+                message += "\n" + _(hint)
                 break
         return message
