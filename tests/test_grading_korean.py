@@ -178,8 +178,8 @@ def test_a_right_answer_prints_the_korean_correct_line(korean, capsys) -> None:
     assert capsys.readouterr().out == ""
 
 
-def test_a_right_answer_prints_nothing_in_english(monkeypatch, capsys) -> None:
+def test_a_right_answer_prints_the_english_correct_line_in_english(monkeypatch, capsys) -> None:
     monkeypatch.setattr(i18n, "_chosen", "en")
     case = next(c for c in ALTERNATIVES if c.exercise == "cgan.get_one_hot_labels")
     check(case.exercise, case.candidate, device="cpu")
-    assert capsys.readouterr().out == ""
+    assert capsys.readouterr().out == "get_one_hot_labels: correct\n"

@@ -21,7 +21,7 @@ from typing import Any
 
 import torch
 
-from ..i18n import _, get_language
+from ..i18n import _
 from . import (  # noqa: F401  (importing them registers the exercises)
     checks_ablation,
     checks_cgan,
@@ -63,10 +63,10 @@ def _make_check(restore, tainted, get, clean_state, context_type, helpers_of, su
     ) -> None:
         """Check the learner's answer ``candidate`` to exercise ``name``.
 
-        Returns None when the answer is right; in a language other than English it also prints
-        ``<name>: correct`` in that language (the test cells' own line is the same code in every
-        edition, so it stays English). Raises ``AssertionError`` with a learner-facing message when
-        it is wrong (or when it raises: the message names the input and quotes the error).
+        Returns None when the answer is right, after printing ``<name>: correct`` in the
+        course's language (not for ``hidden`` runs). Raises ``AssertionError`` with a
+        learner-facing message when it is wrong (or when it raises: the message names the
+        input and quotes the error).
         ``device`` defaults to CUDA when available, else the CPU; ``seed`` chooses other probe
         inputs (any seed gives the same verdict on a right or a wrong answer); ``hidden=True`` runs
         the check on a second set of inputs, different from the visible test's (for nbgrader's
@@ -110,7 +110,7 @@ def _make_check(restore, tainted, get, clean_state, context_type, helpers_of, su
                 ) from None
             finally:
                 restore()
-        if not hidden and get_language() != "en":
+        if not hidden:
             print(_("{name}: correct").format(name=exercise.short_name))
 
     return check
