@@ -121,6 +121,28 @@ def test_a_hangul_label_in_the_default_font_warns_of_missing_glyphs(lang):
     assert any("Glyph" in str(w.message) for w in caught)
 
 
+def test_a_korean_log_scale_figure_draws_every_glyph(lang, caplog):
+    """Log axes label their ticks in mathtext, whose minus sign Nanum Gothic lacks: the colour
+    histograms write them as plain text, which falls back to DejaVu Sans glyph by glyph."""
+    lang("ko")
+    assert "DejaVu Sans" in matplotlib.rcParams["font.family"][1:]
+    outputs = {"L1": torch.rand(2, 3, 8, 8) * 2 - 1}
+    fig = figures03.colour_histograms(outputs, torch.rand(2, 3, 8, 8) * 2 - 1, bins=8)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig.savefig(io.BytesIO(), format="png")
+    assert [str(w.message) for w in caught if "Glyph" in str(w.message)] == []
+    assert "does not have a glyph" not in caplog.text
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels(minor=False)]
+    assert any("10⁻" in t for t in labels) and not any("$" in t for t in labels)
+
+
+def test_plain_log_labels():
+    assert figures03.plain_log_label(r"$\mathdefault{10^{-3}}$") == "10⁻³"
+    assert figures03.plain_log_label(r"$\mathdefault{2\times10^{-2}}$") == "2×10⁻²"
+    assert figures03.plain_log_label("0.5") == "0.5"
+
+
 def test_the_fast_mode_mark_is_korean_in_a_font_with_hangul(lang):
     lang("ko")
     korean = i18n.gettext(FAST_MODE_MARK)

@@ -14,6 +14,32 @@ __all__ = ["outputs_by_objective", "metric_bars", "colour_histograms"]
 _TARGET_STYLE = {"color": "black", "linestyle": "--", "linewidth": 2}
 
 
+_SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def plain_log_label(label: str) -> str:
+    """A log axis' mathtext tick label as plain text: ``$\\mathdefault{2\\times10^{-3}}$`` ->
+    ``2×10⁻³``. Mathtext draws its minus sign with the main font only, and Nanum Gothic (the
+    Korean edition's font) has none; plain text falls back to DejaVu Sans glyph by glyph."""
+    import re
+
+    match = re.fullmatch(r"\$\\mathdefault\{(.*)\}\$", label)
+    if not match:
+        return label
+    text = match.group(1).replace("\\times", "×").replace("\\cdot", "·")
+    return re.sub(r"\^\{([-0-9]+)\}", lambda m: m.group(1).translate(_SUPERSCRIPTS), text)
+
+
+def _log_formatter(**kwargs: object):  # noqa: ANN202 - a matplotlib Formatter
+    from matplotlib.ticker import LogFormatterSciNotation
+
+    class PlainLogFormatter(LogFormatterSciNotation):
+        def __call__(self, x: float, pos: int | None = None) -> str:
+            return plain_log_label(super().__call__(x, pos))
+
+    return PlainLogFormatter(**kwargs)
+
+
 def outputs_by_objective(
     inputs: torch.Tensor,
     outputs: Mapping[str, torch.Tensor],
@@ -83,6 +109,8 @@ def colour_histograms(
             ax.plot(centres, density(images, c), linewidth=2, label=_(label))
         ax.plot(centres, density(targets, c), **_TARGET_STYLE, label=_("real photos"))
         ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(_log_formatter())
+        ax.yaxis.set_minor_formatter(_log_formatter(labelOnlyBase=False))
         ax.set_title(_("{channel} channel").format(channel=_(name)))
         ax.set_xlabel(_("value"))
     axes[0].set_ylabel(_("fraction of pixels"))

@@ -138,7 +138,9 @@ def plot_similarity(result: CycleAblation, direction: str = "AtoB", n: int = 20)
     side = "A" if direction == "AtoB" else "B"
     inputs = result.inputs[side][:n]
     arms = list(result.results)
-    fig, axes = plt.subplots(1, len(arms), figsize=(5.5 * len(arms), 5), squeeze=False)
+    fig, axes = plt.subplots(
+        1, len(arms), figsize=(5.5 * len(arms), 5), squeeze=False, layout="constrained"
+    )
     for ax, arm in zip(axes[0], arms):
         outputs = result.results[arm].outputs[direction][:n]
         acc, sim = identification_accuracy(outputs, inputs)

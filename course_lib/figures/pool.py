@@ -61,7 +61,10 @@ def plot_pool_trace(trace: PoolTrace, window: int = 25):
     right.axvline(trace.pool_size - 0.5, color="k", linestyle=":", linewidth=1.2)
     right.set_ylim(-0.05, 1.05)
     right.set_xlabel(_("number of the image given to the pool"))
-    right.set_ylabel(_("returned from history\n(running mean of {window})").format(window=window))
+    right.set_ylabel(
+        _("returned from history\n(running mean of {window})").format(window=window),
+        linespacing=1.6,  # rotated lines of Hangul touch at the default 1.2
+    )
     age = trace.age.numpy()[trace.pool_size :]
     older = age[age > 0]
     if len(older):
@@ -125,7 +128,7 @@ def plot_instability(result: PoolExperiment, ax: Any = None):
         bars = ax.bar(offset, values, width, label=f"pool_size = {size}")
         ax.bar_label(bars, fmt="%.3f", fontsize=11)
         if len(result.runs[size]) > 1:
-            for j, (name, _) in enumerate(measures):
+            for j, (name, _label) in enumerate(measures):
                 dots = [getattr(r, name) for r in result.runs[size]]
                 ax.scatter([offset[j]] * len(dots), dots, color="k", s=12, zorder=3)
     ax.set_xticks(x, [_(label) for _name, label in measures])
