@@ -369,3 +369,43 @@ def test_the_setup_line_is_korean_under_ko(lang):
     assert str(session) == "로컬, 장치 cpu, 빠른 모드 (자동 채점기/CI), 데이터: data"
     lang("en")
     assert str(session) == "local, device cpu, fast mode (autograder/CI), data: data"
+
+
+class _Tiny:
+    """A one-layer "GAN" for the resume line (no real training)."""
+
+    @staticmethod
+    def make():
+        from course_lib.training.trainer import GANTrainer
+
+        class Tiny(GANTrainer):
+            def __init__(self) -> None:
+                super().__init__(device="cpu", amp=False)
+                self.net = torch.nn.Linear(2, 1)
+                self.networks = {"net": self.net}
+                self.optimizers = {"net": torch.optim.SGD(self.net.parameters(), lr=0.1)}
+
+            def train_step(self, batch: torch.Tensor) -> dict[str, float]:
+                loss = self.net(batch).pow(2).mean()
+                self.optimizers["net"].zero_grad()
+                loss.backward()
+                self.optimizers["net"].step()
+                return {"loss": float(loss)}
+
+            def config_dict(self) -> dict[str, int]:
+                return {"size": 2}
+
+        return Tiny()
+
+
+def test_a_resumed_run_says_so_in_the_language_in_force(lang, tmp_path, capsys):
+    batches = [torch.ones(1, 2)] * 2
+    checkpoint = tmp_path / "tiny.pt"
+    _Tiny.make().fit(batches, epochs=1, checkpoint=checkpoint, progress=False)
+    assert capsys.readouterr().out == ""  # a fresh run prints nothing
+    lang("ko")
+    _Tiny.make().fit(batches, epochs=2, checkpoint=checkpoint, progress=True)
+    assert f"체크포인트 {checkpoint}에서 이어서 학습합니다 (반복 2부터)" in capsys.readouterr().out
+    lang("en")
+    _Tiny.make().fit(batches, epochs=2, checkpoint=checkpoint, progress=False)
+    assert capsys.readouterr().out == ""  # progress off: silent
