@@ -200,6 +200,26 @@ def test_every_marked_message_of_the_lessons_is_in_the_catalog_and_none_is_obsol
         assert msgid in marked
 
 
+def test_no_message_is_marked_inside_an_f_string():
+    """Babel reads an f-string as one string token: a ``_("...")`` inside one is never
+    extracted, so it would stay English without any test noticing."""
+    package = os.path.dirname(i18n.__file__)
+    hidden = []
+    for name in i18n.DOMAIN_SOURCES["lessons"]:
+        path = os.path.join(package, name)
+        files = (
+            [os.path.join(d, f) for d, _s, fs in os.walk(path) for f in fs if f.endswith(".py")]
+            if os.path.isdir(path)
+            else [path]
+        )
+        for file in files:
+            with open(file, encoding="utf-8") as handle:
+                for number, line in enumerate(handle, 1):
+                    if re.search(r"\{N?_\(\s*[\"']", line):
+                        hidden.append(f"{os.path.relpath(file, package)}:{number}")
+    assert hidden == []
+
+
 def test_every_translation_is_korean_and_keeps_the_format_fields():
     for msgid, (msgstr, fuzzy) in _catalog().items():
         assert msgstr and not fuzzy, f"untranslated: {msgid!r}"
@@ -409,3 +429,15 @@ def test_a_resumed_run_says_so_in_the_language_in_force(lang, tmp_path, capsys):
     lang("en")
     _Tiny.make().fit(batches, epochs=2, checkpoint=checkpoint, progress=False)
     assert capsys.readouterr().out == ""  # progress off: silent
+
+
+def test_the_colour_shift_table_keeps_a_space_between_korean_columns(lang):
+    from course_lib.experiments.identity import IdentityExperiment
+
+    shift = {"AtoB": ColourShift(67.9, 23.5), "BtoA": ColourShift(70.2, 24.4)}
+    result = IdentityExperiment(settings=None, shifts={"no_identity": shift, "dlai": shift})
+    lang("ko")
+    lines = result.table().splitlines()
+    assert "이미지 A->B" in lines[1] and "B->A이미지" not in lines[1]
+    assert lines[3].startswith("identity loss 있음 (lambda_id = 0.1, DLAI) ")
+    assert len({text_width(line) for line in lines[1:]}) == 1, lines

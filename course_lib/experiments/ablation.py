@@ -208,7 +208,7 @@ class AblationResult:
         """The result as a Markdown table (headings in the course's language)."""
         keys = [k for k in METRIC_COLUMNS if any(k in row for row in self.rows.values())]
         headings = [_(METRIC_COLUMNS[k][0]) for k in keys]
-        head = f"| {_('objective')} | " + " | ".join(headings) + " |"
+        head = "| " + " | ".join([_("objective"), *headings]) + " |"
         rule = "|---|" + "---:|" * len(keys)
         lines = [head, rule]
         for name, row in self.rows.items():

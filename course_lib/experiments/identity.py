@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from ..i18n import N_, _
 from ..training import CycleGAN
 from ..training.common import History
-from ..utils import pad
+from ..utils import pad, text_width
 from .cyclegan import (
     CPU,
     CycleGANSettings,
@@ -205,17 +205,21 @@ class IdentityExperiment:
             return "   n/a" if value is None else f"{value:6.1f}"
 
         heads = [_("walls A->B"), _("walls B->A"), _("image A->B"), _("image B->A")]
+        labels = {arm: _(ARMS.get(arm, (0, arm))[1]) for arm in self.shifts}
+        first = max([42, *(text_width(label) + 1 for label in labels.values())])
+        widths = [max(11, text_width(h) + 1) for h in heads]
         lines = [
             _("colour shift input -> output, Delta E*ab (CIE76; ~2.3 just noticeable)"),
-            pad(_("model"), 42) + "".join(pad(h, 11, ">") for h in heads)
+            pad(_("model"), first) + "".join(pad(h, w, ">") for h, w in zip(heads, widths))
             + pad(_("time"), 7, ">"),
         ]
         for arm, shifts in self.shifts.items():
-            label = _(ARMS.get(arm, (0, arm))[1])
             ab, ba = shifts["AtoB"], shifts["BtoA"]
+            values = [fmt(ab.walls), fmt(ba.walls), fmt(ab.image), fmt(ba.image)]
             lines.append(
-                pad(label, 42) + f"{fmt(ab.walls):>11}{fmt(ba.walls):>11}{fmt(ab.image):>11}"
-                f"{fmt(ba.image):>11}{self.seconds.get(arm, 0):>6.0f}s"
+                pad(labels[arm], first)
+                + "".join(pad(v, w, ">") for v, w in zip(values, widths))
+                + f"{self.seconds.get(arm, 0):>6.0f}s"
             )
         return "\n".join(lines)
 

@@ -48,7 +48,7 @@ from torch import nn
 
 from ..i18n import N_, _
 from ..image_pool import ImagePool
-from ..utils import pad
+from ..utils import pad, text_width
 from .cyclegan import cpu_threads
 
 __all__ = [
@@ -350,17 +350,18 @@ class MixtureExperiment:
                 "{iterations} iterations), second half; mean ± 95% interval over {n} seeds"
             )
         )
+        first = max([32, *(text_width(_(title)) + 5 for title, _lower in MEASURES.values())])
         lines = [
             heading.format(
                 modes=s.n_modes, loss=s.loss, batch=s.batch_size, lr=s.lr,
                 iterations=s.iterations, n=n,
             ),
-            pad(_("measure"), 32)
+            pad(_("measure"), first)
             + "".join(pad(_("pool {size}").format(size=size), 18, ">") for size in sizes)
             + "".join(f"{f'{size} - {sizes[0]}':>18}" for size in sizes[1:]),
         ]
         for name, (title, lower) in MEASURES.items():
-            row = pad(_(title) + (" (-)" if lower else " (+)"), 32)
+            row = pad(_(title) + (" (-)" if lower else " (+)"), first)
             for size in sizes:
                 mean, half = self.interval(size, name)
                 row += f"{mean:>10.3f} ± {half:<5.3f}"
