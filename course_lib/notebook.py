@@ -21,6 +21,7 @@ from pathlib import Path
 import torch
 
 from .config import DEFAULT_DATA_DIR, EMBEDDED, fast_mode
+from .i18n import _
 from .utils import get_device, seed_everything
 
 __all__ = ["Session", "start", "on_colab"]
@@ -58,10 +59,12 @@ class Session:
         return default
 
     def __str__(self) -> str:
-        mode = "fast mode (autograder/CI)" if self.fast else "full settings"
-        where = "Colab" if self.colab else "local"
+        mode = _("fast mode (autograder/CI)") if self.fast else _("full settings")
+        where = "Colab" if self.colab else _("local")
         data = self.dataset if self.dataset is not None else self.data_root
-        return f"{where}, device {self.device}, {mode}, data: {data}"
+        return _("{where}, device {device}, {mode}, data: {data}").format(
+            where=where, device=self.device, mode=mode, data=data
+        )
 
 
 @contextlib.contextmanager
@@ -138,7 +141,9 @@ def start(
     session = Session(get_device(), fast, root, None, on_colab(), seed)
     real = real or os.environ.get("GAN_COURSE_REAL_DATA") or None
     if real and fast:
-        session.notes.append(f"fast mode: the embedded data is used instead of {real}")
+        session.notes.append(
+            _("fast mode: the embedded data is used instead of {dataset}").format(dataset=real)
+        )
         real = None
     if real:
         from .data.download import DownloadError, download_dataset
@@ -146,7 +151,9 @@ def start(
         try:
             session.dataset = Path(download_dataset(real, root))
         except DownloadError as exc:
-            session.notes.append(f"{exc} Using the embedded data instead.")
+            session.notes.append(
+                _("{error} Using the embedded data instead.").format(error=exc)
+            )
     if session.dataset is None and dataset is not None:
         session.dataset = ensure_embedded(dataset, root, "small" if fast else "default")
     _style_figures()
@@ -154,7 +161,7 @@ def start(
         use_korean_font()
     print(session)
     for note in session.notes:
-        print("note:", note)
+        print(_("note: {note}").format(note=note))
     return session
 
 

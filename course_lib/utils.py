@@ -9,6 +9,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import torch
 
+from .i18n import _
+
 __all__ = [
     "get_device",
     "seed_everything",
@@ -17,6 +19,8 @@ __all__ = [
     "show_images",
     "plot_losses",
     "count_parameters",
+    "text_width",
+    "pad",
 ]
 
 
@@ -109,7 +113,7 @@ def plot_losses(
     import matplotlib.pyplot as plt
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(8, 4))
+        _fig, ax = plt.subplots(figsize=(8, 4))
     for name, values in history.items():
         values = np.asarray(list(values), dtype=float)
         if values.size == 0:
@@ -118,10 +122,27 @@ def plot_losses(
             kernel = np.ones(smooth) / smooth
             values = np.convolve(values, kernel, mode="valid")
         ax.plot(values, label=name, linewidth=2)
-    ax.set_xlabel("iteration", fontsize=13)
-    ax.set_ylabel("loss", fontsize=13)
+    ax.set_xlabel(_("iteration"), fontsize=13)
+    ax.set_ylabel(_("loss"), fontsize=13)
     ax.legend(fontsize=12)
     ax.grid(alpha=0.3)
     if title:
         ax.set_title(title, fontsize=14)
     return ax
+
+
+def text_width(text: str) -> int:
+    """The columns ``text`` takes in a monospaced font: Hangul and other wide characters take
+    two (what ``len`` undercounts in a Korean table)."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in str(text))
+
+
+def pad(text: str, width: int, align: str = "<") -> str:
+    """``text`` padded with spaces to ``width`` columns (``"<"`` left, ``">"`` right), counting
+    wide characters as two, so that Korean and English rows of a plain-text table line up."""
+    if align not in ("<", ">"):
+        raise ValueError(f"align must be '<' or '>', got {align!r}")
+    fill = " " * max(0, width - text_width(text))
+    return f"{text}{fill}" if align == "<" else f"{fill}{text}"

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 import torch
 
 from .. import metrics as reference_metrics
+from ..i18n import N_, _
 from ..training import Pix2Pix
 from ..training.common import History
 from .evaluators import TrainedJudge, predict_segmentation, train_segmenter
@@ -70,12 +71,13 @@ VARIANTS: dict[str, tuple[str, bool]] = {
 }
 
 #: Columns of the result table: key -> (heading, format, what is better).
+#: Headings and "what is better" are shown in the course's language (``_(heading)``).
 METRIC_COLUMNS: dict[str, tuple[str, str, str]] = {
-    "l1": ("L1 error", "{:.3f}", "lower"),
-    "sharpness": ("sharpness", "{:.2f}", "1 = as sharp as the targets"),
-    "saturation": ("saturation", "{:.3f}", "targets' value"),
-    "colour_distance": ("colour hist. dist.", "{:.3f}", "lower"),
-    "label_accuracy": ("label acc.", "{:.1%}", "higher"),
+    "l1": (N_("L1 error"), "{:.3f}", N_("lower")),
+    "sharpness": (N_("sharpness"), "{:.2f}", N_("1 = as sharp as the targets")),
+    "saturation": (N_("saturation"), "{:.3f}", N_("targets' value")),
+    "colour_distance": (N_("colour hist. dist."), "{:.3f}", N_("lower")),
+    "label_accuracy": (N_("label acc."), "{:.1%}", N_("higher")),
 }
 
 
@@ -203,14 +205,15 @@ class AblationResult:
     settings: AblationSettings
 
     def table(self) -> str:
-        """The result as a Markdown table."""
+        """The result as a Markdown table (headings in the course's language)."""
         keys = [k for k in METRIC_COLUMNS if any(k in row for row in self.rows.values())]
-        head = "| objective | " + " | ".join(METRIC_COLUMNS[k][0] for k in keys) + " |"
+        headings = [_(METRIC_COLUMNS[k][0]) for k in keys]
+        head = "| " + " | ".join([_("objective"), *headings]) + " |"
         rule = "|---|" + "---:|" * len(keys)
         lines = [head, rule]
         for name, row in self.rows.items():
             cells = [METRIC_COLUMNS[k][1].format(row[k]) if k in row else "" for k in keys]
-            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+            lines.append(f"| {_(name)} | " + " | ".join(cells) + " |")
         return "\n".join(lines)
 
     def ordering_checks(self) -> dict[str, bool]:

@@ -23,8 +23,10 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
+from ..i18n import N_, _
 from ..training import ConditionalGAN, ConditionalGANConfig
 from ..training.common import History
+from ..utils import pad
 from .evaluators import TrainedJudge, predict_labels, train_classifier
 
 __all__ = [
@@ -272,11 +274,16 @@ class CGANExperiment:
     def table(self) -> str:
         """A small plain-text table of the result."""
         lines = [
-            f"judge (digit classifier) accuracy on real test digits: {self.judge_accuracy:.1%}",
-            f"{'model':<15}{'asked class recognised':>24}{'train time':>12}",
+            _("judge (digit classifier) accuracy on real test digits: {accuracy:.1%}").format(
+                accuracy=self.judge_accuracy
+            ),
+            pad(_("model"), 15) + pad(_("asked class recognised"), 24, ">")
+            + pad(_("train time"), 12, ">"),
         ]
         for name, acc in self.accuracy.items():
-            lines.append(f"{name:<15}{acc.accuracy:>24.1%}{self.seconds.get(name, 0):>11.0f}s")
+            lines.append(
+                pad(_(name), 15) + f"{acc.accuracy:>24.1%}{self.seconds.get(name, 0):>11.0f}s"
+            )
         return "\n".join(lines)
 
 
@@ -285,7 +292,7 @@ def run_experiment(
     settings: CGANSettings = CPU,
     device: torch.device | str | None = None,
     seed: int = 0,
-    models: tuple[str, ...] = ("conditional", "unconditional"),
+    models: tuple[str, ...] = (N_("conditional"), N_("unconditional")),
     checkpoint_dir: str | os.PathLike[str] | None = None,
     progress: bool = True,
 ) -> CGANExperiment:

@@ -35,9 +35,11 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from ..i18n import N_, _
 from ..losses import cyclegan as reference_losses
 from ..training import CycleGAN, CycleGANConfig
 from ..training.common import History
+from ..utils import pad
 
 __all__ = [
     "CycleGANSettings",
@@ -249,20 +251,23 @@ class UnpairedTensorLoader:
             yield {"A": self._augment(a[index_a]), "B": self._augment(b[index_b])}
 
 
-#: Names of the two domains of the datasets the course uses, for figure titles.
+#: Names of the two domains of the datasets the course uses, for figure titles (in English;
+#: :func:`domain_names` gives them in the course's language).
 DOMAIN_NAMES: dict[str, tuple[str, str]] = {
-    "unpaired": ("summer", "winter"),
-    "horse2zebra": ("horse", "zebra"),
-    "monet2photo": ("Monet", "photo"),
-    "summer2winter_yosemite": ("summer", "winter"),
-    "apple2orange": ("apple", "orange"),
-    "vangogh2photo": ("Van Gogh", "photo"),
+    "unpaired": (N_("summer"), N_("winter")),
+    "horse2zebra": (N_("horse"), N_("zebra")),
+    "monet2photo": (N_("Monet"), N_("photo")),
+    "summer2winter_yosemite": (N_("summer"), N_("winter")),
+    "apple2orange": (N_("apple"), N_("orange")),
+    "vangogh2photo": (N_("Van Gogh"), N_("photo")),
 }
 
 
 def domain_names(root: str | os.PathLike[str]) -> tuple[str, str]:
-    """The names of domains A and B of the dataset in ``root`` (``("A", "B")`` if unknown)."""
-    return DOMAIN_NAMES.get(Path(root).name, ("A", "B"))
+    """The names of domains A and B of the dataset in ``root`` (``("A", "B")`` if unknown), in
+    the course's language at the time of the call (``("말", "얼룩말")`` under Korean)."""
+    a, b = DOMAIN_NAMES.get(Path(root).name, ("A", "B"))
+    return _(a), _(b)
 
 
 def make_loader(
@@ -551,8 +556,8 @@ def evaluate_identification(model: CycleGAN, test: UnpairedImages, n: int) -> Id
 # --------------------------------------------------------------------------- the experiment
 #: The two models of the ablation: (lambda_cycle, label).
 ARMS: dict[str, tuple[float, str]] = {
-    "gan_cycle": (10.0, "GAN + cycle (lambda_cycle = 10)"),
-    "gan_only": (0.0, "GAN alone (lambda_cycle = 0)"),
+    "gan_cycle": (10.0, N_("GAN + cycle (lambda_cycle = 10)")),
+    "gan_only": (0.0, N_("GAN alone (lambda_cycle = 0)")),
 }
 
 
@@ -575,13 +580,16 @@ class CycleAblation:
         """A plain-text table of the result."""
         n = len(self.inputs.get("A", ()))
         lines = [
-            f"input identified among {n} test images (top-1; chance {self.chance:.1%})",
-            f"{'model':<34}{'A->B':>8}{'B->A':>8}{'cycle L1 A':>12}{'cycle L1 B':>12}{'time':>8}",
+            _("input identified among {n} test images (top-1; chance {chance:.1%})").format(
+                n=n, chance=self.chance
+            ),
+            pad(_("model"), 34) + f"{'A->B':>8}{'B->A':>8}{'cycle L1 A':>12}{'cycle L1 B':>12}"
+            + pad(_("time"), 8, ">"),
         ]
         for arm, res in self.results.items():
-            label = ARMS.get(arm, (0, arm))[1]
+            label = _(ARMS.get(arm, (0, arm))[1])
             lines.append(
-                f"{label:<34}{res.accuracy['AtoB']:>8.1%}{res.accuracy['BtoA']:>8.1%}"
+                pad(label, 34) + f"{res.accuracy['AtoB']:>8.1%}{res.accuracy['BtoA']:>8.1%}"
                 f"{res.cycle_error['A']:>12.3f}{res.cycle_error['B']:>12.3f}"
                 f"{self.seconds.get(arm, 0):>7.0f}s"
             )

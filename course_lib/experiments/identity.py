@@ -29,8 +29,10 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from ..i18n import N_, _
 from ..training import CycleGAN
 from ..training.common import History
+from ..utils import pad, text_width
 from .cyclegan import (
     CPU,
     CycleGANSettings,
@@ -177,9 +179,9 @@ def evaluate_colour_shift(
 
 #: The models compared: (lambda_identity, label). ``"dlai"`` is optional.
 ARMS: dict[str, tuple[float, str]] = {
-    "no_identity": (0.0, "no identity loss (lambda_id = 0)"),
-    "identity": (5.0, "identity loss (lambda_id = 5, official)"),
-    "dlai": (0.1, "identity loss (lambda_id = 0.1, DLAI)"),
+    "no_identity": (0.0, N_("no identity loss (lambda_id = 0)")),
+    "identity": (5.0, N_("identity loss (lambda_id = 5, official)")),
+    "dlai": (0.1, N_("identity loss (lambda_id = 0.1, DLAI)")),
 }
 
 
@@ -202,17 +204,22 @@ class IdentityExperiment:
         def fmt(value: float | None) -> str:
             return "   n/a" if value is None else f"{value:6.1f}"
 
+        heads = [_("walls A->B"), _("walls B->A"), _("image A->B"), _("image B->A")]
+        labels = {arm: _(ARMS.get(arm, (0, arm))[1]) for arm in self.shifts}
+        first = max([42, *(text_width(label) + 1 for label in labels.values())])
+        widths = [max(11, text_width(h) + 1) for h in heads]
         lines = [
-            "colour shift input -> output, Delta E*ab (CIE76; ~2.3 just noticeable)",
-            f"{'model':<42}{'walls A->B':>11}{'walls B->A':>11}{'image A->B':>11}"
-            f"{'image B->A':>11}{'time':>7}",
+            _("colour shift input -> output, Delta E*ab (CIE76; ~2.3 just noticeable)"),
+            pad(_("model"), first) + "".join(pad(h, w, ">") for h, w in zip(heads, widths))
+            + pad(_("time"), 7, ">"),
         ]
         for arm, shifts in self.shifts.items():
-            label = ARMS.get(arm, (0, arm))[1]
             ab, ba = shifts["AtoB"], shifts["BtoA"]
+            values = [fmt(ab.walls), fmt(ba.walls), fmt(ab.image), fmt(ba.image)]
             lines.append(
-                f"{label:<42}{fmt(ab.walls):>11}{fmt(ba.walls):>11}{fmt(ab.image):>11}"
-                f"{fmt(ba.image):>11}{self.seconds.get(arm, 0):>6.0f}s"
+                pad(labels[arm], first)
+                + "".join(pad(v, w, ">") for v, w in zip(values, widths))
+                + f"{self.seconds.get(arm, 0):>6.0f}s"
             )
         return "\n".join(lines)
 

@@ -32,9 +32,11 @@ from typing import Any
 
 import torch
 
+from ..i18n import _
 from ..image_pool import ImagePool
 from ..training import CycleGAN
 from ..training.common import History
+from ..utils import pad
 from .cyclegan import (
     CPU,
     CycleGANSettings,
@@ -237,11 +239,16 @@ class PoolExperiment:
     def table(self) -> str:
         """A plain-text table (means over the seeds)."""
         n = len(next(iter(self.runs.values()), []))
+        title = (
+            _("discriminator instability (mean over {n} seed; lower is steadier)")
+            if n == 1
+            else _("discriminator instability (mean over {n} seeds; lower is steadier)")
+        )
         lines = [
-            f"discriminator instability (mean over {n} seed{'s' if n != 1 else ''}; lower is "
-            "steadier)",
-            f"{'pool size':<11}{'D loss std':>12}{'probe step':>12}{'probe std':>11}"
-            f"{'real-fake gap':>15}{'time':>8}",
+            title.format(n=n),
+            pad(_("pool size"), 11) + pad(_("D loss std"), 12, ">") + pad(_("probe step"), 12, ">")
+            + pad(_("probe std"), 11, ">") + pad(_("real-fake gap"), 15, ">")
+            + pad(_("time"), 8, ">"),
         ]
         for size in self.runs:
             m = self.mean(size)

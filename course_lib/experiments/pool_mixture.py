@@ -46,7 +46,9 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..i18n import N_, _
 from ..image_pool import ImagePool
+from ..utils import pad, text_width
 from .cyclegan import cpu_threads
 
 __all__ = [
@@ -168,14 +170,15 @@ class Oscillation:
     on_mode: float
 
 
-#: Each measure's column title, and whether lower means steadier.
+#: Each measure's column title (shown in the course's language), and whether lower means
+#: steadier.
 MEASURES: dict[str, tuple[str, bool]] = {
-    "reassigned": ("samples changing mode", True),
-    "switches": ("main-mode switches /1k it", True),
-    "returns": ("returns to a left mode /1k it", True),
-    "d_drift": ("D drift on the grid", True),
-    "coverage": ("modes covered", False),
-    "on_mode": ("samples on a mode", False),
+    "reassigned": (N_("samples changing mode"), True),
+    "switches": (N_("main-mode switches /1k it"), True),
+    "returns": (N_("returns to a left mode /1k it"), True),
+    "d_drift": (N_("D drift on the grid"), True),
+    "coverage": (N_("modes covered"), False),
+    "on_mode": (N_("samples on a mode"), False),
 }
 
 
@@ -336,16 +339,29 @@ class MixtureExperiment:
         sizes = list(self.runs)
         n = len(self.seeds)
         s = self.settings
+        heading = (
+            _(
+                "GAN on a ring of {modes} Gaussians ({loss}, batch {batch}, lr {lr:g}, "
+                "{iterations} iterations), second half; mean ± 95% interval over {n} seed"
+            )
+            if n == 1
+            else _(
+                "GAN on a ring of {modes} Gaussians ({loss}, batch {batch}, lr {lr:g}, "
+                "{iterations} iterations), second half; mean ± 95% interval over {n} seeds"
+            )
+        )
+        first = max([32, *(text_width(_(title)) + 5 for title, _lower in MEASURES.values())])
         lines = [
-            f"GAN on a ring of {s.n_modes} Gaussians ({s.loss}, batch {s.batch_size}, lr "
-            f"{s.lr:g}, {s.iterations} iterations), second half; mean ± 95% interval over "
-            f"{n} seed{'s' if n != 1 else ''}",
-            f"{'measure':<32}"
-            + "".join(f"{f'pool {size}':>18}" for size in sizes)
+            heading.format(
+                modes=s.n_modes, loss=s.loss, batch=s.batch_size, lr=s.lr,
+                iterations=s.iterations, n=n,
+            ),
+            pad(_("measure"), first)
+            + "".join(pad(_("pool {size}").format(size=size), 18, ">") for size in sizes)
             + "".join(f"{f'{size} - {sizes[0]}':>18}" for size in sizes[1:]),
         ]
         for name, (title, lower) in MEASURES.items():
-            row = f"{title + (' (-)' if lower else ' (+)'):<32}"
+            row = pad(_(title) + (" (-)" if lower else " (+)"), first)
             for size in sizes:
                 mean, half = self.interval(size, name)
                 row += f"{mean:>10.3f} ± {half:<5.3f}"
@@ -354,7 +370,11 @@ class MixtureExperiment:
                 row += f"{mean:>+10.3f} ± {half:<5.3f}"
             lines.append(row)
         seconds = sum(r.seconds for runs in self.runs.values() for r in runs)
-        lines.append(f"(-): lower is steadier; (+): higher is better; {seconds:.0f}s in all")
+        lines.append(
+            _("(-): lower is steadier; (+): higher is better; {seconds:.0f}s in all").format(
+                seconds=seconds
+            )
+        )
         return "\n".join(lines)
 
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import torch
 
+from ..i18n import N_, _
 from ..utils import make_image_grid
 
 __all__ = ["class_grid", "accuracy_bars"]
@@ -40,13 +41,13 @@ def class_grid(
     pad = 2
     grid = make_image_grid(images[index], nrow=shown, padding=pad)
     if ax is None:
-        _, ax = plt.subplots(figsize=(0.75 * shown + 1.5, 0.75 * n_classes + 0.8))
+        _fig, ax = plt.subplots(figsize=(0.75 * shown + 1.5, 0.75 * n_classes + 0.8))
     ax.imshow(grid.permute(1, 2, 0).numpy(), interpolation="nearest")
     h, w = images.shape[-2:]
     names = list(class_names) if class_names is not None else [str(k) for k in range(n_classes)]
     ax.set_yticks([pad + r * (h + pad) + h / 2 for r in range(n_classes)])
     ax.set_yticklabels(names, fontsize=14)
-    ax.set_ylabel("requested class", fontsize=14)
+    ax.set_ylabel(_("requested class"), fontsize=14)
     ax.set_xticks([])
     if predicted is not None:
         requested = torch.arange(n_classes).repeat_interleave(per_class)
@@ -64,7 +65,7 @@ def accuracy_bars(
     per_class: Mapping[str, Sequence[float]],
     chance: float | None = None,
     class_names: Sequence[str] | None = None,
-    title: str | None = "Generated samples recognised as the requested class",
+    title: str | None = N_("Generated samples recognised as the requested class"),
     ax=None,
 ):
     """Grouped bars: per-class accuracy of each model (e.g. conditional vs unconditional).
@@ -78,24 +79,24 @@ def accuracy_bars(
     names = list(per_class)
     n_classes = len(next(iter(per_class.values())))
     if ax is None:
-        _, ax = plt.subplots(figsize=(10, 4))
+        _fig, ax = plt.subplots(figsize=(10, 4))
     width = 0.8 / max(1, len(names))
     x = np.arange(n_classes)
     for i, name in enumerate(names):
         values = np.asarray(per_class[name], dtype=float)
         mean = float(values.mean())
-        ax.bar(x + (i - (len(names) - 1) / 2) * width, values, width, label=f"{name} ({mean:.0%})")
+        label = f"{_(name)} ({mean:.0%})"
+        ax.bar(x + (i - (len(names) - 1) / 2) * width, values, width, label=label)
     if chance is not None:
-        ax.axhline(
-            chance, color="black", linestyle="--", linewidth=1.5, label=f"chance ({chance:.0%})"
-        )
+        label = _("chance ({chance:.0%})").format(chance=chance)
+        ax.axhline(chance, color="black", linestyle="--", linewidth=1.5, label=label)
     ax.set_xticks(x)
     ax.set_xticklabels(class_names if class_names is not None else [str(k) for k in x])
-    ax.set_xlabel("requested class")
-    ax.set_ylabel("recognised")
+    ax.set_xlabel(_("requested class"))
+    ax.set_ylabel(_("recognised"))
     ax.set_ylim(0, 1.05)
-    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _pos: f"{v:.0%}"))
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
     if title:
-        ax.set_title(title)
+        ax.set_title(_(title))
     return ax

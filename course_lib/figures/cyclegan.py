@@ -8,9 +8,11 @@ from typing import Any
 import torch
 
 from ..experiments.cyclegan import ARMS, CycleAblation, translate
+from ..i18n import _
 from ..utils import show_images
 
 __all__ = [
+    "arm_label",
     "display_figure",
     "cycle_rows",
     "show_cycles",
@@ -19,6 +21,11 @@ __all__ = [
     "plot_identification",
     "plot_similarity",
 ]
+
+
+def arm_label(arm: str) -> str:
+    """The label of an arm of the ablation (``ARMS``) in the course's language."""
+    return _(ARMS.get(arm, (0, arm))[1])
 
 
 def display_figure(fig: Any) -> None:
@@ -38,8 +45,8 @@ def cycle_rows(
     model: Any, real_A: torch.Tensor, real_B: torch.Tensor, names: Sequence[str] = ("A", "B")
 ) -> tuple[list[torch.Tensor], list[str]]:
     """The six rows of the cycle figure and their titles: ``A``, ``A -> B``, ``A -> B -> A``,
-    then the same from ``B``."""
-    a, b = names
+    then the same from ``B``. The domains' names are shown in the course's language."""
+    a, b = (_(name) for name in names)
     fake_B = translate(model, real_A, "AtoB")
     fake_A = translate(model, real_B, "BtoA")
     rows = [
@@ -47,8 +54,8 @@ def cycle_rows(
         real_B.cpu(), fake_A, translate(model, fake_A, "AtoB"),
     ]
     titles = [
-        f"real {a}", f"{a} → {b}", f"{a} → {b} → {a}",
-        f"real {b}", f"{b} → {a}", f"{b} → {a} → {b}",
+        _("real {domain}").format(domain=a), f"{a} → {b}", f"{a} → {b} → {a}",
+        _("real {domain}").format(domain=b), f"{b} → {a}", f"{b} → {a} → {b}",
     ]
     return rows, titles
 
@@ -77,7 +84,9 @@ def preview_callback(
     real_A, real_B = real_A[:n], real_B[:n]
 
     def callback(model: Any) -> None:
-        title = f"{label + ': ' if label else ''}iteration {model.iteration}"
+        title = _("iteration {iteration}").format(iteration=model.iteration)
+        if label:
+            title = f"{label}: {title}"
         display_figure(show_cycles(model, real_A, real_B, names, n, suptitle=title))
 
     return callback
@@ -88,11 +97,11 @@ def show_ablation(
 ):
     """Inputs and the outputs of each arm of the ablation, one row each; returns the figure."""
     side = "A" if direction == "AtoB" else "B"
-    a, b = names if direction == "AtoB" else tuple(reversed(names))
-    rows, titles = [result.inputs[side][:n]], [f"input ({a})"]
+    a, b = (_(name) for name in (names if direction == "AtoB" else reversed(names)))
+    rows, titles = [result.inputs[side][:n]], [_("input ({domain})").format(domain=a)]
     for arm, res in result.results.items():
         rows.append(res.outputs[direction][:n])
-        titles.append(ARMS.get(arm, (0, arm))[1].split(" (")[0])
+        titles.append(arm_label(arm).split(" (")[0])
     return show_images(rows, titles, nrow=n, suptitle=f"{a} → {b}")
 
 
@@ -102,7 +111,7 @@ def plot_identification(result: CycleAblation, ax: Any = None):
     import numpy as np
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(8, 4.5))
+        _fig, ax = plt.subplots(figsize=(8, 4.5))
     arms = list(result.results)
     x = np.arange(len(arms))
     width = 0.38
@@ -111,12 +120,12 @@ def plot_identification(result: CycleAblation, ax: Any = None):
         bars = ax.bar(x + (k - 0.5) * width, values, width, label=label)
         ax.bar_label(bars, fmt="%.0f%%", fontsize=12)
     ax.axhline(100 * result.chance, color="k", linestyle="--", linewidth=1.5)
-    ax.text(x[-1] + 0.6, 100 * result.chance + 2, "chance", ha="right", fontsize=12)
-    ax.set_xticks(x, [ARMS.get(arm, (0, arm))[1].replace(" (", "\n(") for arm in arms])
-    ax.set_ylabel("own input identified (%)")
+    ax.text(x[-1] + 0.6, 100 * result.chance + 2, _("chance"), ha="right", fontsize=12)
+    ax.set_xticks(x, [arm_label(arm).replace(" (", "\n(") for arm in arms])
+    ax.set_ylabel(_("own input identified (%)"))
     ax.set_ylim(0, 110)
     ax.legend(loc="upper right")
-    ax.set_title("Does the output still point to its input?")
+    ax.set_title(_("Does the output still point to its input?"))
     return ax
 
 
@@ -129,14 +138,17 @@ def plot_similarity(result: CycleAblation, direction: str = "AtoB", n: int = 20)
     side = "A" if direction == "AtoB" else "B"
     inputs = result.inputs[side][:n]
     arms = list(result.results)
-    fig, axes = plt.subplots(1, len(arms), figsize=(5.5 * len(arms), 5), squeeze=False)
+    fig, axes = plt.subplots(
+        1, len(arms), figsize=(5.5 * len(arms), 5), squeeze=False, layout="constrained"
+    )
     for ax, arm in zip(axes[0], arms):
         outputs = result.results[arm].outputs[direction][:n]
         acc, sim = identification_accuracy(outputs, inputs)
         image = ax.imshow(sim.numpy(), cmap="viridis", vmin=-0.2, vmax=1)
-        label = ARMS.get(arm, (0, arm))[1].split(" (")[0]
-        ax.set_title(f"{label}\n({acc:.0%} of {len(inputs)} identified)")
-        ax.set_xlabel("input j")
-        ax.set_ylabel("output i")
-    fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8, label="layout similarity")
+        label = arm_label(arm).split(" (")[0]
+        found = _("{accuracy:.0%} of {n} identified").format(accuracy=acc, n=len(inputs))
+        ax.set_title(f"{label}\n({found})")
+        ax.set_xlabel(_("input j"))
+        ax.set_ylabel(_("output i"))
+    fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8, label=_("layout similarity"))
     return fig

@@ -8,13 +8,14 @@ from typing import Any
 import torch
 
 from ..experiments.identity import ARMS, IdentityExperiment
+from ..i18n import N_, _
 from ..utils import show_images, to_image_range
 
 __all__ = ["show_colour_drift", "plot_colour_shift", "plot_wall_swatches", "wall_colours"]
 
 
 def _label(arm: str) -> str:
-    return ARMS.get(arm, (0, arm))[1]
+    return _(ARMS.get(arm, (0, arm))[1])
 
 
 def show_colour_drift(
@@ -23,8 +24,8 @@ def show_colour_drift(
 ):
     """Inputs and each model's outputs, one row each; returns the figure."""
     side = "A" if direction == "AtoB" else "B"
-    a, b = names if direction == "AtoB" else tuple(reversed(names))
-    rows, titles = [result.inputs[side][:n]], [f"input ({a})"]
+    a, b = (_(name) for name in (names if direction == "AtoB" else reversed(names)))
+    rows, titles = [result.inputs[side][:n]], [_("input ({domain})").format(domain=a)]
     for arm, outputs in result.outputs.items():
         rows.append(outputs[direction][:n])
         titles.append(_label(arm).split(" (")[0])
@@ -37,10 +38,11 @@ def plot_colour_shift(result: IdentityExperiment, ax: Any = None):
     import numpy as np
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(9, 4.5))
+        _fig, ax = plt.subplots(figsize=(9, 4.5))
     arms = list(result.shifts)
-    groups = [("walls", "AtoB", "walls\nA → B"), ("walls", "BtoA", "walls\nB → A"),
-              ("image", "AtoB", "image mean\nA → B"), ("image", "BtoA", "image mean\nB → A")]
+    groups = [("walls", "AtoB", N_("walls\nA → B")), ("walls", "BtoA", N_("walls\nB → A")),
+              ("image", "AtoB", N_("image mean\nA → B")),
+              ("image", "BtoA", N_("image mean\nB → A"))]
     groups = [g for g in groups if all(
         getattr(result.shifts[arm][g[1]], g[0]) is not None for arm in arms)]
     x = np.arange(len(groups))
@@ -49,11 +51,11 @@ def plot_colour_shift(result: IdentityExperiment, ax: Any = None):
         values = [getattr(result.shifts[arm][d], what) for what, d, _ in groups]
         bars = ax.bar(x + (k - (len(arms) - 1) / 2) * width, values, width, label=_label(arm))
         ax.bar_label(bars, fmt="%.1f", fontsize=11)
-    ax.axhline(2.3, color="k", linestyle=":", linewidth=1.5, label="just noticeable (2.3)")
-    ax.set_xticks(x, [label for *_, label in groups])
-    ax.set_ylabel("colour shift ΔE*ab")
+    ax.axhline(2.3, color="k", linestyle=":", linewidth=1.5, label=_("just noticeable (2.3)"))
+    ax.set_xticks(x, [_(label) for *_rest, label in groups])
+    ax.set_ylabel(_("colour shift ΔE*ab"))
     ax.legend(fontsize=11)
-    ax.set_title("How far do the colours move from input to output?")
+    ax.set_title(_("How far do the colours move from input to output?"))
     return ax
 
 
@@ -79,7 +81,7 @@ def plot_wall_swatches(result: IdentityExperiment, direction: str = "AtoB", n: i
         raise ValueError("this dataset has no house masks (only the embedded one has)")
     inputs = result.inputs[side]
     keep = [i for i in range(len(inputs)) if masks[i].sum() >= 4][:n]
-    rows = [("input", wall_colours(inputs[keep], masks[keep]))]
+    rows = [(_("input"), wall_colours(inputs[keep], masks[keep]))]
     rows += [
         (_label(arm).split(" (")[0], wall_colours(out[direction][keep], masks[keep]))
         for arm, out in result.outputs.items()
@@ -89,6 +91,10 @@ def plot_wall_swatches(result: IdentityExperiment, direction: str = "AtoB", n: i
     ax.imshow(swatches.clamp(0, 1).numpy(), aspect="equal")
     ax.set_yticks(range(len(rows)), [label for label, _ in rows], fontsize=13)
     ax.set_xticks([])
-    ax.set_title(f"mean wall colour of {len(keep)} houses ({direction.replace('to', ' → ')})")
+    ax.set_title(
+        _("mean wall colour of {n} houses ({direction})").format(
+            n=len(keep), direction=direction.replace("to", " → ")
+        )
+    )
     fig.tight_layout()
     return fig

@@ -7,9 +7,13 @@ from collections.abc import Sequence
 
 import torch
 
+from ..i18n import N_, _
 from ..utils import to_image_range
 
 __all__ = ["image_rows", "patch_map_figure", "dropout_figure", "receptive_field_figure"]
+
+#: Names the notebooks give to rows of :func:`image_rows`, shown in the course's language.
+ROW_NAMES = (N_("input"), N_("output"), N_("target"), N_("label map x"), N_("photo y"))
 
 
 def _show(ax, image: torch.Tensor) -> None:
@@ -26,7 +30,8 @@ def image_rows(
     size: float = 1.9,
 ):
     """Rows of images in [-1, 1] (e.g. input / output / target), ``n`` per row, each row named
-    on the left. Returns the figure."""
+    on the left (in the course's language where the catalog knows the name). Returns the
+    figure."""
     import matplotlib.pyplot as plt
 
     if len(rows) != len(titles):
@@ -38,9 +43,9 @@ def image_rows(
     for r, (batch, name) in enumerate(zip(rows, titles)):
         for c in range(n):
             _show(axes[r, c], batch[c])
-        axes[r, 0].set_ylabel(name, fontsize=14)
+        axes[r, 0].set_ylabel(_(name), fontsize=14)
     if title:
-        fig.suptitle(title, fontsize=16)
+        fig.suptitle(_(title), fontsize=16)
     fig.tight_layout()
     return fig
 
@@ -64,21 +69,26 @@ def patch_map_figure(
     fig, axes = plt.subplots(2, 3, figsize=(12, 7.8), layout="constrained")
     image = None
     for r, (photo, probs, name) in enumerate(
-        [(real, p_real, "real photo"), (fake, p_fake, "generated photo")]
+        [(real, p_real, _("real photo")), (fake, p_fake, _("generated photo"))]
     ):
         probs = probs.reshape(probs.shape[-2:])
         _show(axes[r, 0], condition)
-        axes[r, 0].set_title("input label map")
+        axes[r, 0].set_title(_("input label map"))
         _show(axes[r, 1], photo)
         axes[r, 1].set_title(name)
         _show(axes[r, 2], photo)
         image = axes[r, 2].imshow(
             probs.numpy(), cmap="RdYlGn", vmin=0, vmax=1, alpha=0.6, interpolation="nearest"
         )
-        axes[r, 2].set_title(f"patch map, mean {probs.mean():.2f}")
-    fig.colorbar(image, ax=axes[:, 2], fraction=0.08, label="D's probability \"real\"")
-    grid = f": {patch_grid[0]}x{patch_grid[1]} patches" if patch_grid else ""
-    fig.suptitle(f"What the PatchGAN says{grid}", fontsize=16)
+        axes[r, 2].set_title(_("patch map, mean {mean:.2f}").format(mean=float(probs.mean())))
+    fig.colorbar(image, ax=axes[:, 2], fraction=0.08, label=_("D's probability \"real\""))
+    if patch_grid:
+        title = _("What the PatchGAN says: {h}x{w} patches").format(
+            h=patch_grid[0], w=patch_grid[1]
+        )
+    else:
+        title = _("What the PatchGAN says")
+    fig.suptitle(title, fontsize=16)
     return fig
 
 
@@ -90,7 +100,7 @@ def dropout_figure(condition: torch.Tensor, eval_output: torch.Tensor, train_out
     k = len(train_outputs)
     fig, axes = plt.subplots(1, k + 3, figsize=(2.3 * (k + 3), 2.9))
     _show(axes[0], condition)
-    axes[0].set_title("input")
+    axes[0].set_title(_("input"))
     _show(axes[1], eval_output)
     axes[1].set_title("eval()")
     for i in range(k):
@@ -100,7 +110,7 @@ def dropout_figure(condition: torch.Tensor, eval_output: torch.Tensor, train_out
     image = axes[-1].imshow(spread.numpy(), cmap="magma", vmin=0)
     axes[-1].set_xticks([])
     axes[-1].set_yticks([])
-    axes[-1].set_title("std over train()")
+    axes[-1].set_title(_("std over train()"))
     fig.colorbar(image, ax=axes[-1], fraction=0.046)
     fig.tight_layout()
     return fig
@@ -117,12 +127,12 @@ def receptive_field_figure(kernel_sizes: Sequence[int], strides: Sequence[int], 
         for i in range(len(kernel_sizes))
     ]
     if ax is None:
-        _, ax = plt.subplots(figsize=(7, 3.6))
+        _fig, ax = plt.subplots(figsize=(7, 3.6))
     labels = [f"conv {i + 1}\nk{k} s{s}" for i, (k, s) in enumerate(zip(kernel_sizes, strides))]
     bars = ax.bar(labels, fields, color="tab:blue")
     for bar, value in zip(bars, fields):
         ax.text(bar.get_x() + bar.get_width() / 2, value, str(value), ha="center", va="bottom")
-    ax.set_ylabel("receptive field (pixels)")
-    ax.set_title("Receptive field after each layer")
+    ax.set_ylabel(_("receptive field (pixels)"))
+    ax.set_title(_("Receptive field after each layer"))
     ax.set_ylim(0, max(fields) * 1.15)
     return ax

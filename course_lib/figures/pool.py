@@ -9,6 +9,7 @@ import numpy as np
 
 from ..experiments.pool import PoolExperiment, PoolTrace
 from ..experiments.pool_mixture import MEASURES, MixtureExperiment
+from ..i18n import N_, _
 
 __all__ = [
     "plot_pool_trace",
@@ -34,31 +35,43 @@ def plot_pool_trace(trace: PoolTrace, window: int = 25):
     k = np.arange(len(trace.returned))
     history = trace.from_history.numpy()
     returned = trace.returned.numpy()
-    left.plot(k, k, color="0.6", linewidth=1, label="the new image")
-    left.scatter(k[~history], returned[~history], s=8, color="tab:blue", label="returned: new")
+    left.plot(k, k, color="0.6", linewidth=1, label=_("the new image"))
+    left.scatter(k[~history], returned[~history], s=8, color="tab:blue", label=_("returned: new"))
     left.scatter(
-        k[history], returned[history], s=12, color="tab:orange", label="returned: from the history"
+        k[history],
+        returned[history],
+        s=12,
+        color="tab:orange",
+        label=_("returned: from the history"),
     )
     left.axvline(trace.pool_size - 0.5, color="k", linestyle=":", linewidth=1.2)
-    left.text(trace.pool_size + 3, len(k) * 0.9, "pool full", fontsize=12)
-    left.set_xlabel("number of the image given to the pool")
-    left.set_ylabel("number of the image returned")
+    left.text(trace.pool_size + 3, len(k) * 0.9, _("pool full"), fontsize=12)
+    left.set_xlabel(_("number of the image given to the pool"))
+    left.set_ylabel(_("number of the image returned"))
     left.legend(fontsize=11, loc="upper left", bbox_to_anchor=(0.0, 0.85))
-    left.set_title(f"ImagePool({trace.pool_size}), batches of {trace.batch_size}")
+    left.set_title(
+        _("ImagePool({size}), batches of {batch}").format(
+            size=trace.pool_size, batch=trace.batch_size
+        )
+    )
 
     fraction = _running_mean(history.astype(float), window)
     right.plot(np.arange(len(fraction)) + window - 1, fraction, linewidth=2)
     right.axhline(0.5, color="k", linestyle="--", linewidth=1.2)
     right.axvline(trace.pool_size - 0.5, color="k", linestyle=":", linewidth=1.2)
     right.set_ylim(-0.05, 1.05)
-    right.set_xlabel("number of the image given to the pool")
-    right.set_ylabel(f"returned from history\n(running mean of {window})")
+    right.set_xlabel(_("number of the image given to the pool"))
+    right.set_ylabel(
+        _("returned from history\n(running mean of {window})").format(window=window),
+        linespacing=1.6,  # rotated lines of Hangul touch at the default 1.2
+    )
     age = trace.age.numpy()[trace.pool_size :]
     older = age[age > 0]
     if len(older):
         right.set_title(
-            f"history: {trace.history_fraction():.0%} once full, "
-            f"median age {int(np.median(older))} images"
+            _("history: {fraction:.0%} once full, median age {age} images").format(
+                fraction=trace.history_fraction(), age=int(np.median(older))
+            )
         )
     fig.tight_layout()
     return fig
@@ -76,15 +89,19 @@ def plot_probe_scores(result: PoolExperiment, disc: str = "D_B"):
     for ax, size in zip(axes[0], sizes):
         records = result.records[size][0]
         steps = records["iteration"]
-        ax.plot(steps, records[f"{disc} real"], linewidth=2, label="real probe images")
-        ax.plot(steps, records[f"{disc} fake"], linewidth=2, label="current fakes")
+        ax.plot(steps, records[f"{disc} real"], linewidth=2, label=_("real probe images"))
+        ax.plot(steps, records[f"{disc} fake"], linewidth=2, label=_("current fakes"))
         ax.axhline(1, color="0.5", linestyle=":")
         ax.axhline(0, color="0.5", linestyle=":")
         m = result.runs[size][0]
-        ax.set_title(f"pool_size = {size}: step {m.probe_step:.3f}, std {m.probe_std:.3f}")
-        ax.set_xlabel("iteration")
+        ax.set_title(
+            _("pool_size = {size}: step {step:.3f}, std {std:.3f}").format(
+                size=size, step=m.probe_step, std=m.probe_std
+            )
+        )
+        ax.set_xlabel(_("iteration"))
         ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel(f"mean score of {disc}")
+    axes[0][0].set_ylabel(_("mean score of {disc}").format(disc=disc))
     axes[0][0].legend(fontsize=11)
     fig.tight_layout()
     return fig
@@ -95,11 +112,11 @@ def plot_instability(result: PoolExperiment, ax: Any = None):
     import matplotlib.pyplot as plt
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(8, 4.5))
+        _fig, ax = plt.subplots(figsize=(8, 4.5))
     measures = [
-        ("loss_std", "D loss std"),
-        ("probe_step", "probe step"),
-        ("probe_std", "probe std"),
+        ("loss_std", N_("D loss std")),
+        ("probe_step", N_("probe step")),
+        ("probe_std", N_("probe std")),
     ]
     sizes = list(result.runs)
     x = np.arange(len(measures))
@@ -111,13 +128,13 @@ def plot_instability(result: PoolExperiment, ax: Any = None):
         bars = ax.bar(offset, values, width, label=f"pool_size = {size}")
         ax.bar_label(bars, fmt="%.3f", fontsize=11)
         if len(result.runs[size]) > 1:
-            for j, (name, _) in enumerate(measures):
+            for j, (name, _label) in enumerate(measures):
                 dots = [getattr(r, name) for r in result.runs[size]]
                 ax.scatter([offset[j]] * len(dots), dots, color="k", s=12, zorder=3)
-    ax.set_xticks(x, [label for _, label in measures])
-    ax.set_ylabel("lower = steadier")
+    ax.set_xticks(x, [_(label) for _name, label in measures])
+    ax.set_ylabel(_("lower = steadier"))
     ax.legend(fontsize=11)
-    ax.set_title("How much do the discriminators move?")
+    ax.set_title(_("How much do the discriminators move?"))
     return ax
 
 
@@ -154,12 +171,14 @@ def plot_mode_occupancy(result: MixtureExperiment, seed_index: int = 0):
             interpolation="nearest",
             extent=(step / 2, run.iterations[-1] + step / 2, s.n_modes + 0.5, -0.5),
         )
-        row[0].set_yticks(range(s.n_modes + 1), [*map(str, range(s.n_modes)), "none"])
-        row[0].set_ylabel("mode")
+        row[0].set_yticks(range(s.n_modes + 1), [*map(str, range(s.n_modes)), _("none")])
+        row[0].set_ylabel(_("mode"))
         m = run.measures
         row[0].set_title(
-            f"pool_size = {size}, seed {run.seed}: {m.switches:.0f} main-mode switches and "
-            f"{m.returns:.0f} returns per 1k iterations (second half)",
+            _(
+                "pool_size = {size}, seed {seed}: {switches:.0f} main-mode switches and "
+                "{returns:.0f} returns per 1k iterations (second half)"
+            ).format(size=size, seed=run.seed, switches=m.switches, returns=m.returns),
             fontsize=12,
         )
         modes = ring_modes(s.n_modes, s.radius).numpy()
@@ -173,8 +192,8 @@ def plot_mode_occupancy(result: MixtureExperiment, seed_index: int = 0):
         row[1].set_aspect("equal")
         row[1].set_xticks([])
         row[1].set_yticks([])
-        row[1].set_title("final samples", fontsize=12)
-    axes[-1][0].set_xlabel("iteration")
+        row[1].set_title(_("final samples"), fontsize=12)
+    axes[-1][0].set_xlabel(_("iteration"))
     fig.tight_layout()
     return fig
 
@@ -204,14 +223,14 @@ def plot_oscillation(result: MixtureExperiment):
                 zorder=3,
             )
             ax.scatter([k] * values.shape[1], values[k], color="k", s=10, zorder=2)
-        ax.set_xticks(x, [f"pool {size}" for size in sizes])
+        ax.set_xticks(x, [_("pool {size}").format(size=size) for size in sizes])
         ax.set_xlim(-0.5, len(sizes) - 0.5)
-        ax.set_title(
-            f"{title}\n({'lower' if lower else 'higher'}: {'steadier' if lower else 'better'})",
-            fontsize=11,
-        )
+        better = _("lower: steadier") if lower else _("higher: better")
+        ax.set_title(f"{_(title)}\n({better})", fontsize=11)
         ax.grid(alpha=0.3, axis="y")
     n = len(result.seeds)
-    fig.suptitle(f"mean and 95% interval over {n} seeds (dots: seeds)", fontsize=12)
+    fig.suptitle(
+        _("mean and 95% interval over {n} seeds (dots: seeds)").format(n=n), fontsize=12
+    )
     fig.tight_layout()
     return fig

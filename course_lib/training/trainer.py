@@ -15,6 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..i18n import _
 from .common import (
     AmpHelper,
     History,
@@ -131,12 +132,19 @@ class GANTrainer:
         With ``checkpoint`` set, training resumes from that file if it exists (so re-running the
         cell after a Colab disconnect continues where it stopped) and saves it every
         ``checkpoint_every`` iterations and at the end. ``callback(trainer)`` runs every
-        ``callback_every`` iterations (e.g. to show an image grid).
+        ``callback_every`` iterations (e.g. to show an image grid). With ``progress``, a resumed
+        run says so in one line (in the course's language) above the progress bar.
         """
         from tqdm.auto import tqdm
 
         if checkpoint is not None and Path(checkpoint).is_file():
             self.load(checkpoint)
+            if progress:
+                print(
+                    _("resumed from the checkpoint {path} at iteration {iteration}").format(
+                        path=checkpoint, iteration=self.iteration
+                    )
+                )
         try:
             per_epoch = len(loader)  # type: ignore[arg-type]
         except TypeError:
