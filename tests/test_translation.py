@@ -85,3 +85,25 @@ def test_language_codes():
     assert normalise("ko_KR.UTF-8") == "ko" and normalise(None) == "en"
     with pytest.raises(ValueError, match="unknown course language"):
         normalise("fr")
+
+
+def test_a_message_in_two_catalogs_has_one_translation():
+    """The domains are merged into one lookup table: a msgid they share must agree."""
+    from babel.messages.pofile import read_po
+
+    from course_lib.i18n import DOMAINS, catalog_path
+
+    seen: dict[str, tuple[str, str]] = {}
+    clashes = []
+    for domain in DOMAINS:
+        path = catalog_path("ko", domain)
+        if not path.exists():
+            continue
+        with open(path, "rb") as handle:
+            for message in read_po(handle, locale="ko"):
+                if not message.id or not message.string:
+                    continue
+                earlier = seen.setdefault(str(message.id), (domain, str(message.string)))
+                if earlier[1] != message.string:
+                    clashes.append(f"{message.id!r}: {earlier} vs {(domain, message.string)}")
+    assert clashes == []
