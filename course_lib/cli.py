@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from course_lib.config import REPO_ROOT
+
+if TYPE_CHECKING:
+    from course_lib.pipeline.release import ReleaseResult
 
 EXAMPLES = """\
 examples:
@@ -19,6 +23,11 @@ examples:
                                             run a notebook's checks, list what passes
   gan-course release                        regenerate notebooks/ from solutions/
   gan-course release --check                fail if notebooks/ is out of date (CI)
+  gan-course release --lang ko              the Korean edition: notebooks/ko/ from solutions/
+                                            and solutions/ko/*.toml (--lang all: both editions)
+  gan-course translations                   how far each Korean translation is (per notebook)
+  gan-course translations 03_l1_vs_l2 --skeleton
+                                            add the new cells to solutions/ko/03_l1_vs_l2.toml
   gan-course release --repo-url URL         stamp a fork's address (and --branch B) into the
                                             Colab badges and setup cells
   gan-course autograde submitted/           grade <student>/<assignment>/<notebook>.ipynb
@@ -26,6 +35,10 @@ examples:
   gan-course autograde submitted/ --scheduler tcp://scheduler-host:8786
   gan-course feedback                       feedback HTML for every graded submission
 """
+
+
+#: ``--lang`` of the commands that make or grade an edition.
+EDITION_CHOICES = ("en", "ko", "all")
 
 
 def _positive(value: str) -> float:
@@ -140,13 +153,28 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="branch of --repo-url to open and install from (default: REPO_BRANCH)",
     )
+    p.add_argument(
+        "--lang",
+        choices=EDITION_CHOICES,
+        default="en",
+        help="the edition: en (notebooks/, the default), ko (notebooks/ko/, translated with "
+        "solutions/ko/<name>.toml; cells without a current translation stay English and are "
+        "listed one line per cell on stderr) or all (both; the course directory gets the "
+        "English sources)",
+    )
     p.add_argument("--solutions", type=Path, default=REPO_ROOT / "solutions")
-    p.add_argument("--notebooks", type=Path, default=REPO_ROOT / "notebooks")
+    p.add_argument(
+        "--notebooks",
+        type=Path,
+        default=REPO_ROOT / "notebooks",
+        help="the English edition's folder; the Korean one is its ko/ (default: notebooks/)",
+    )
     p.add_argument(
         "--course-dir",
         type=Path,
         default=REPO_ROOT,
-        help="nbgrader course directory that also gets source/<name>/ (default: the repository)",
+        help="nbgrader course directory that also gets source/<name>/ of the edition released "
+        "(default: the repository)",
     )
 
     p = sub.add_parser(
@@ -263,40 +291,66 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _release(args: argparse.Namespace) -> int:
     from course_lib.config import Repository
-    from course_lib.pipeline.release import ReleaseError, release
+    from course_lib.pipeline.release import EDITIONS, ReleaseError, edition_dir, release
 
     try:
         repo = Repository.checked(args.repo_url, args.branch)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    try:
-        result = release(
-            args.solutions,
-            args.notebooks,
-            check=args.check,
-            stage_into=None if args.check else args.course_dir,
-            repo=repo,
-        )
-    except ReleaseError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    if args.check:
-        if result.up_to_date:
-            print(f"{args.notebooks} is up to date ({len(result.unchanged)} notebook(s))")
-            return 0
+    langs = list(EDITIONS) if args.lang == "all" else [args.lang]
+    status = 0
+    for lang in langs:
+        folder = edition_dir(args.notebooks, lang)
+        staged = lang == ("en" if args.lang == "all" else args.lang)
+        try:
+            result = release(
+                args.solutions,
+                folder,
+                check=args.check,
+                stage_into=args.course_dir if staged and not args.check else None,
+                repo=repo,
+                lang=lang,
+            )
+        except ReleaseError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        for line in result.translation_lines:
+            print(f"untranslated: {line}", file=sys.stderr)
+        if args.check:
+            status = max(status, _release_check(result, folder))
+            continue
         for path in result.written:
-            print(f"out of date: {path}")
+            print(f"wrote {path}")
         for path in result.stale:
-            print(f"no source any more: {path}")
-        print("run `gan-course release` and commit notebooks/", file=sys.stderr)
-        return 1
+            print(f"removed {path} (its source is gone)")
+        left = len(result.translation_lines)
+        note = f"; {left} cell(s) left in English" if result.translations else ""
+        print(f"{folder}: {len(result.written)} written, {len(result.unchanged)} unchanged{note}")
+    return status
+
+
+def _release_check(result: ReleaseResult, folder: Path) -> int:
+    """Report what ``release --check`` found for one edition; its exit status."""
+    failures = result.translation_failures
+    if result.up_to_date and not failures:
+        print(f"{folder} is up to date ({len(result.unchanged)} notebook(s))")
+        return 0
     for path in result.written:
-        print(f"wrote {path}")
+        print(f"out of date: {path}")
     for path in result.stale:
-        print(f"removed {path} (its source is gone)")
-    print(f"{len(result.written)} written, {len(result.unchanged)} unchanged")
-    return 0
+        print(f"no source any more: {path}")
+    for line in failures:
+        print(f"translation out of date: {line}")
+    if not result.up_to_date:
+        lang = "" if result.lang == "en" else f" --lang {result.lang}"
+        print(f"run `gan-course release{lang}` and commit {folder}/", file=sys.stderr)
+    if failures:
+        print(
+            f"bring solutions/{result.lang}/*.toml up to date (`gan-course translations`)",
+            file=sys.stderr,
+        )
+    return 1
 
 
 def _autograde(args: argparse.Namespace) -> int:
