@@ -33,6 +33,7 @@ examples:
   gan-course autograde submitted/           grade <student>/<assignment>/<notebook>.ipynb
   gan-course autograde submitted/ --workers 8 --force --student alice
   gan-course autograde submitted/ --scheduler tcp://scheduler-host:8786
+  gan-course autograde submitted/ --lang ko grade the Korean edition's submissions
   gan-course feedback                       feedback HTML for every graded submission
 """
 
@@ -178,6 +179,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = sub.add_parser(
+        "translations",
+        help="how far each notebook's translation is; add new cells, record finished ones",
+        description="A table per NOTEBOOK (default: all) of the cells of solutions/<name>.ipynb "
+        "that a learner reads: translated (current), stale (the English changed since), "
+        'missing (no translation yet, or a skeleton\'s en = "TODO") and invalid (breaks a '
+        "rule); for the NOTEBOOKs named, one line per cell that is not translated. Exit status "
+        "1 when a translation would fail `release --check`.",
+    )
+    p.add_argument("notebooks", nargs="*", metavar="NOTEBOOK", help="names (03_l1_vs_l2) or paths")
+    p.add_argument("--lang", choices=EDITION_CHOICES[1:-1], default="ko", help="default: ko")
+    p.add_argument("--solutions", type=Path, default=REPO_ROOT / "solutions")
+    p.add_argument(
+        "--skeleton",
+        action="store_true",
+        help="(re)write solutions/<lang>/<name>.toml: existing entries kept, new cells added "
+        'with their English text and en = "TODO"',
+    )
+    p.add_argument(
+        "--done",
+        nargs="*",
+        default=None,
+        metavar="CELL_ID",
+        help="record the English hash of these cells (a stale cell whose text was brought up "
+        "to date); without ids: of every TODO entry whose text is now translated",
+    )
+
+    p = sub.add_parser(
         "autograde",
         help="grade SUBMISSIONS/<student>/<assignment>/<notebook>.ipynb in parallel",
         description="Autograde a class into the course gradebook and a CSV, on a local Dask "
@@ -210,6 +238,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--unit-timeout", type=_positive, default=900, help="seconds per submission (900)"
     )
     p.add_argument("--student", action="append", default=None, help="only this student")
+    p.add_argument(
+        "--lang",
+        choices=EDITION_CHOICES[:-1],
+        default="en",
+        help="the edition graded: en (default) or ko (the Korean sources are staged, with the "
+        "same grade ids and points; the kernels run with GAN_COURSE_LANG=ko)",
+    )
     p.add_argument(
         "--no-sandbox",
         action="store_true",
@@ -353,6 +388,79 @@ def _release_check(result: ReleaseResult, folder: Path) -> int:
     return 1
 
 
+def _translations(args: argparse.Namespace) -> int:
+    from course_lib.pipeline.notebook_tools import NotebookReadError, read_notebook
+    from course_lib.pipeline.release import (
+        ReleaseError,
+        cell_statuses,
+        in_progress,
+        list_sources,
+        translation_failures,
+    )
+    from course_lib.pipeline.translation import (
+        TranslationError,
+        load,
+        mark_current,
+        skeleton,
+        translation_path,
+    )
+
+    sources = {p.stem: p for p in list_sources(args.solutions)}
+    names = [Path(n).stem for n in args.notebooks] or list(sources)
+    unknown = [n for n in names if n not in sources]
+    if unknown:
+        known = ", ".join(sources) or "none"
+        print(f"error: no source notebook {', '.join(unknown)} (known: {known})", file=sys.stderr)
+        return 2
+    if args.done and len(args.notebooks) != 1:
+        print("error: --done CELL_ID ... needs exactly one NOTEBOOK", file=sys.stderr)
+        return 2
+    rows, details, status = [], [], 0
+    try:
+        for name in names:
+            nb = read_notebook(sources[name])
+            path = translation_path(args.solutions, args.lang, name)
+            if args.skeleton:
+                before = load(path)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(skeleton(nb, before, name), encoding="utf-8")
+                added = len(load(path)) - len(before)
+                print(f"wrote {path}: {added} new cell(s)")
+            if args.done is not None:
+                wanted = args.done or None
+                done = mark_current(path, nb, wanted)
+                left = sorted(set(wanted or []) - set(done))
+                if left:
+                    print(f"error: {path} has no entry for {', '.join(left)}", file=sys.stderr)
+                    return 2
+                print(f"{path}: {len(done)} cell(s) recorded as current")
+            entries = load(path)
+            _, statuses, _ = cell_statuses(nb, entries, name)
+            counts = {k: sum(s.status == k for s in statuses) for k in STATUS_COLUMNS}
+            failures = translation_failures(statuses, entries)
+            state = "in progress" if in_progress(entries) else "complete"
+            if failures:
+                state += f", {len(failures)} failing"
+                status = 1
+            rows.append([name, *(str(counts[k]) for k in STATUS_COLUMNS), state])
+            if args.notebooks:
+                details += [ln for s in statuses if s.status != "translated" for ln in s.lines]
+    except (TranslationError, NotebookReadError, ReleaseError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    header = ["notebook", *STATUS_COLUMNS, "translation"]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    for line in details:
+        print(line)
+    return status
+
+
+#: The columns of ``gan-course translations``.
+STATUS_COLUMNS = ("translated", "stale", "missing", "invalid")
+
+
 def _autograde(args: argparse.Namespace) -> int:
     from course_lib.pipeline.autograde import AutogradeError, autograde
     from course_lib.pipeline.release import SOLUTIONS_DIR, ReleaseError
@@ -371,6 +479,7 @@ def _autograde(args: argparse.Namespace) -> int:
             sandbox=not args.no_sandbox,
             scheduler=args.scheduler,
             progress=not args.no_progress,
+            lang=args.lang,
         )
     except (AutogradeError, ReleaseError, ConnectionError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -411,6 +520,7 @@ COMMANDS = {
     "slides": _slides,
     "validate": _validate,
     "release": _release,
+    "translations": _translations,
     "autograde": _autograde,
     "feedback": _feedback,
 }

@@ -189,3 +189,129 @@ def test_the_repository_korean_notebooks_are_up_to_date():
     )
     assert len(result.unchanged) == len(list_sources(SOLUTIONS_DIR))
     assert result.translation_failures == [], "\n".join(result.translation_failures)
+
+
+# --------------------------------------------------------------------------- grading in Korean
+
+
+@pytest.fixture(scope="module")
+def graded_ko(tmp_path_factory):
+    from course_lib.pipeline.autograde import autograde
+    from course_lib.pipeline.sandbox import unavailable_reason
+
+    root = tmp_path_factory.mktemp("graded-ko")
+    solutions, notebooks = write_course(root)
+    assert main(_release_args(solutions, notebooks, "--lang", "all")) == 0
+    english = nt.read_notebook(notebooks / f"{cf.NAME}.ipynb")
+    korean = nt.read_notebook(notebooks / "ko" / f"{cf.NAME}.ipynb")
+    probe = 'import os\nprint("kernel language:", os.environ.get("GAN_COURSE_LANG"))\n'
+    answers = {
+        "solved": cf.fill(cf.solved(korean), {"normalize_pixels": probe + cf.SOLUTIONS[
+            "normalize_pixels"]}),
+        "blank": korean,
+        "one_undone": cf.solved(korean, skip=("combine_vectors",)),
+    }  # fmt: skip
+    for student, nb in answers.items():
+        target = root / "submitted" / student / cf.NAME / f"{cf.NAME}.ipynb"
+        target.parent.mkdir(parents=True)
+        target.write_text(json.dumps(nb), encoding="utf-8")
+    summary = autograde(
+        root / "submitted",
+        course_dir=root / "course",
+        solutions_dir=solutions,
+        workers=2,
+        cell_timeout=20,
+        log=lambda _: None,
+        sandbox=unavailable_reason() is None,
+        lang="ko",
+    )
+    return root, summary, english
+
+
+def _grades(course: Path, student: str) -> dict[str, float]:
+    from nbgrader.api import Gradebook
+
+    from course_lib.pipeline.autograde import _gradebook
+
+    db_url, course_id = _gradebook(course, None)
+    with Gradebook(db_url, course_id) as gb:
+        nb = gb.find_submission_notebook(cf.NAME, cf.NAME, student)
+        return {g.name: float(g.score) for g in nb.grades if g.auto_score is not None}
+
+
+@pytest.mark.parametrize(
+    ("student", "undone"),
+    [("solved", ()), ("blank", tuple(cf.POINTS)), ("one_undone", ("combine_vectors",))],
+)
+def test_korean_submissions_score_what_the_english_edition_gives_per_grade_id(
+    graded_ko, student, undone
+):
+    root, summary, english = graded_ko
+    record = next(r for r in summary.records if r.student == student)
+    assert record.status == "graded", record
+    expected = {}
+    for cell in english.cells:
+        if nt.is_test(cell):
+            exercise = nt.exercise_name(nt.grade_id(cell), cf.POINTS)
+            expected[nt.grade_id(cell)] = 0.0 if exercise in undone else nt.points(cell)
+    grades = _grades(root / "course", student)
+    assert {g: grades[g] for g in expected} == expected
+    assert record.score == sum(expected.values()) and record.max_score == cf.MAX_SCORE
+
+
+def test_korean_grading_kernels_run_in_korean(graded_ko):
+    root, _, _ = graded_ko
+    graded = root / "course" / "autograded" / "solved" / cf.NAME / f"{cf.NAME}.ipynb"
+    text = json.dumps(nt.read_notebook(graded), ensure_ascii=False)
+    assert "kernel language: ko" in text and "# get_one_hot_labels 검사 (3점)" in text
+
+
+# --------------------------------------------------------------------------- translations CLI
+
+
+def _table(out: str) -> dict[str, list[str]]:
+    return {line.split()[0]: line.split()[1:] for line in out.splitlines()[1:] if line}
+
+
+def test_translations_table_skeleton_and_done(tmp_path, capsys):
+    solutions, _ = write_course(tmp_path, todo=("why_one_hot",))
+    common = ["translations", "--solutions", str(solutions)]
+    assert main(common) == 0
+    assert _table(capsys.readouterr().out)[cf.NAME] == ["14", "0", "1", "0", "in", "progress"]
+
+    # the English gains a cell and changes another: --skeleton adds the new one as TODO
+    path = solutions / f"{cf.NAME}.ipynb"
+    nb = nt.read_notebook(path)
+    new = nt.nbformat.v4.new_markdown_cell("A new paragraph.")
+    new.id = "md-new"
+    nb.cells.insert(3, new)
+    nb.cells[2].source = "## Exercise 1: one-hot labels, again"
+    nt.write_notebook(nb, path)
+    assert main([*common, cf.NAME]) == 1  # a stale cell fails, as in release --check
+    out = capsys.readouterr().out
+    assert _table(out)[cf.NAME][:4] == ["13", "1", "2", "0"]
+    assert f"{cf.NAME}: cell md-cb537207de: stale translation (the English text changed)" in out
+    assert f"{cf.NAME}: cell md-new: missing translation" in out
+    toml = solutions / "ko" / f"{cf.NAME}.toml"
+    kept = toml.read_text()
+    assert main([*common, cf.NAME, "--skeleton"]) == 1
+    assert "1 new cell(s)" in capsys.readouterr().out
+    text = toml.read_text()
+    assert '[cell.md-new]\nen = "TODO"' in text and KO in text and len(text) > len(kept)
+
+    # translate both, record them: the TODO ones by --done alone (why_one_hot's text is Korean
+    # already), the stale one by its id
+    text = text.replace("A new paragraph.", "새 문단입니다.")
+    text = text.replace("## Exercise 1: one-hot labels\n", "## 실습 1: one-hot 레이블, 다시\n")
+    toml.write_text(text, encoding="utf-8")
+    assert main([*common, cf.NAME, "--done"]) == 1  # the stale one is still stale
+    assert "2 cell(s) recorded as current" in capsys.readouterr().out
+    assert main([*common, cf.NAME, "--done", "md-cb537207de"]) == 0
+    out = capsys.readouterr().out
+    assert _table(out)[cf.NAME] == ["16", "0", "0", "0", "complete"]
+    assert main([*common, cf.NAME, "--done", "no-such-cell"]) == 2
+    assert "has no entry for no-such-cell" in capsys.readouterr().err
+    assert main([*common, "--done", "md-new"]) == 2
+    assert "needs exactly one NOTEBOOK" in capsys.readouterr().err
+    assert main([*common, "07_missing"]) == 2
+    assert "no source notebook 07_missing" in capsys.readouterr().err
