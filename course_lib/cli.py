@@ -19,6 +19,7 @@ examples:
                                             CPU; resumable), real figures, decks, report
   gan-course slides                         a reveal.js deck per notebook in outputs/slides/
   gan-course slides 02_pix2pix --with-solutions
+  gan-course slides --lang ko               the Korean edition's decks in outputs/slides/ko/
   gan-course validate notebooks/01_cgan_basics.ipynb
                                             run a notebook's checks, list what passes
   gan-course release                        regenerate notebooks/ from solutions/
@@ -111,6 +112,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-outputs",
         action="store_true",
         help="build from the source notebooks, without figures (no build needed)",
+    )
+    p.add_argument(
+        "--lang",
+        choices=EDITION_CHOICES,
+        default="en",
+        help="the edition: en (default), ko (the Korean notebooks' decks in "
+        "outputs/slides/ko/) or all",
     )
 
     p = sub.add_parser(
@@ -294,14 +302,17 @@ def _slides(args: argparse.Namespace) -> int:
     from course_lib.pipeline.release import ReleaseError
     from course_lib.pipeline.slides import SlidesError, build_slides
 
+    langs = ["en", "ko"] if args.lang == "all" else [args.lang]
     try:
-        build_slides(
-            args.notebooks,
-            with_solutions=args.with_solutions,
-            solutions_dir=args.solutions,
-            outputs_dir=args.outputs,
-            executed=not args.no_outputs,
-        )
+        for lang in langs:
+            build_slides(
+                args.notebooks,
+                with_solutions=args.with_solutions,
+                solutions_dir=args.solutions,
+                outputs_dir=args.outputs,
+                executed=not args.no_outputs,
+                lang=lang,
+            )
     except (SlidesError, ReleaseError, NotebookReadError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
