@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -315,3 +316,39 @@ def test_translations_table_skeleton_and_done(tmp_path, capsys):
     assert "needs exactly one NOTEBOOK" in capsys.readouterr().err
     assert main([*common, "07_missing"]) == 2
     assert "no source notebook 07_missing" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- the READMEs
+
+ROOT = Path(__file__).resolve().parent.parent
+#: ``gan-course COMMAND`` and what follows it on the same line, up to the end of the code span.
+COMMAND_RE = re.compile(r"gan-course ([a-z]+)((?: [^`|\n#]*)?)")
+
+
+def _options(command: str) -> set[str]:
+    from course_lib.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")  # the subcommands
+    assert command in sub.choices, f"the README names `gan-course {command}`, which is not one"
+    return {opt for action in sub.choices[command]._actions for opt in action.option_strings}
+
+
+@pytest.mark.parametrize("readme", ["README.md", "README.ko.md"])
+def test_the_readmes_name_only_commands_and_options_the_cli_has(readme):
+    text = (ROOT / readme).read_text(encoding="utf-8")
+    found = COMMAND_RE.findall(text)
+    assert len(found) > 10
+    for command, rest in found:
+        options = _options(command)
+        for option in re.findall(r"(?<![\w-])--[a-z][a-z-]*", rest):
+            assert option in options, f"{readme}: `gan-course {command}` has no {option}"
+
+
+def test_the_korean_readme_links_the_korean_notebooks_and_is_linked_from_the_readme():
+    english = (ROOT / "README.md").read_text(encoding="utf-8")
+    korean = (ROOT / "README.ko.md").read_text(encoding="utf-8")
+    assert "한국어: [README.ko.md](README.ko.md)" in english.split("\n\n")[1]
+    for path in list_sources(SOLUTIONS_DIR):
+        assert f"({config.colab_url(f'notebooks/ko/{path.name}')})" in korean
+    assert "--lang ko" in english and "합니다" in korean
