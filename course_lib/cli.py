@@ -139,6 +139,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the kernel in the grading sandbox: where it can (auto, the default), always "
         "(on: refuse where bubblewrap is missing; for someone else's notebook) or never (off)",
     )
+    p.add_argument(
+        "--lang",
+        choices=EDITION_CHOICES[:-1],
+        default=None,
+        help="language of the report and the checks' messages (default: the notebook's setup "
+        "cell's start(..., lang=...), else GAN_COURSE_LANG, else en)",
+    )
 
     p = sub.add_parser(
         "release",
@@ -269,6 +276,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--course-dir", type=Path, default=REPO_ROOT)
     p.add_argument("--student", action="append", default=None)
     p.add_argument("--assignment", action="append", default=None)
+    p.add_argument(
+        "--lang",
+        choices=EDITION_CHOICES[:-1],
+        default=None,
+        help="language of the pages whose notebook does not choose one (its setup cell's "
+        "start(..., lang=...)); default: GAN_COURSE_LANG, else en",
+    )
     return parser
 
 
@@ -328,7 +342,7 @@ def _validate(args: argparse.Namespace) -> int:
     timeout = args.timeout or (CELL_TIMEOUT if not args.full else 3600)
     try:
         return validate_command(
-            args.notebook, timeout=timeout, fast=not args.full, sandbox=args.sandbox
+            args.notebook, timeout=timeout, fast=not args.full, sandbox=args.sandbox, lang=args.lang
         )
     except (NotebookReadError, SandboxUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -519,7 +533,7 @@ def _feedback(args: argparse.Namespace) -> int:
     from course_lib.pipeline.feedback import FeedbackError, generate_feedback
 
     try:
-        result = generate_feedback(args.course_dir, args.student, args.assignment)
+        result = generate_feedback(args.course_dir, args.student, args.assignment, lang=args.lang)
     except FeedbackError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

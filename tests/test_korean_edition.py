@@ -260,6 +260,17 @@ def test_korean_submissions_score_what_the_english_edition_gives_per_grade_id(
     assert record.score == sum(expected.values()) and record.max_score == cf.MAX_SCORE
 
 
+def test_korean_feedback_pages_hide_the_hidden_tests_with_a_korean_note(graded_ko):
+    from course_lib.pipeline.feedback import generate_feedback
+
+    root, _, _ = graded_ko
+    result = generate_feedback(root / "course", students=["solved"], lang="ko", log=print)
+    assert result.problems == [] and len(result.written) == 1
+    page = result.written[0].read_text(encoding="utf-8")
+    assert "숨겨진 검사가 여기에서 실행되었습니다" in page and cf.HIDDEN_MARKER not in page
+    assert "한국어 번역입니다." in page
+
+
 def test_korean_grading_kernels_run_in_korean(graded_ko):
     root, _, _ = graded_ko
     graded = root / "course" / "autograded" / "solved" / cf.NAME / f"{cf.NAME}.ipynb"
@@ -352,3 +363,52 @@ def test_the_korean_readme_links_the_korean_notebooks_and_is_linked_from_the_rea
     for path in list_sources(SOLUTIONS_DIR):
         assert f"({config.colab_url(f'notebooks/ko/{path.name}')})" in korean
     assert "--lang ko" in english and "합니다" in korean
+
+
+# --------------------------------------------------------------------------- validate, feedback
+
+
+def test_the_notebooks_setup_cell_chooses_the_language_of_reports(monkeypatch):
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    monkeypatch.delenv("GAN_COURSE_LANG", raising=False)
+    setup = new_code_cell('session = start("unpaired", lang="ko")')
+    setup.metadata["nbgrader"] = {"grade_id": "setup", "locked": True}
+    nb = new_notebook(cells=[setup])
+    assert nt.notebook_language(nb) == "ko" and nt.report_language(nb) == "ko"
+    assert nt.report_language(nb, "en") == "en"  # --lang wins
+    setup.source = 'session = start("unpaired")'
+    assert nt.notebook_language(nb) is None and nt.report_language(nb) == "en"
+    monkeypatch.setenv("GAN_COURSE_LANG", "ko")
+    assert nt.report_language(nb) == "ko"
+    english = nt.read_notebook(NOTEBOOKS_DIR / "06_image_pool.ipynb")
+    korean = nt.read_notebook(NOTEBOOKS_DIR / "ko" / "06_image_pool.ipynb")
+    assert nt.report_language(english) == "en" and nt.report_language(korean) == "ko"
+
+
+def test_feedback_hides_hidden_tests_with_a_note_in_the_notebooks_language():
+    from course_lib.pipeline.preprocessors import HideHiddenTests
+
+    korean = nt.read_notebook(SOLUTIONS_DIR / "06_image_pool.ipynb")
+    for cell in korean.cells:
+        if nt.grade_id(cell) == "setup":
+            cell.source = cell.source.replace('lang="en"', 'lang="ko"')
+    english = nt.read_notebook(SOLUTIONS_DIR / "06_image_pool.ipynb")
+    for nb, note in ((korean, nt.HIDDEN_TESTS_NOTES["ko"]), (english, nt.HIDDEN_TESTS_NOTE)):
+        nb, _ = HideHiddenTests().preprocess(nb, {})
+        (test,) = [c for c in nb.cells if nt.grade_id(c) == "test_ImagePool"]
+        assert note in test.source and "hidden=True" not in test.source
+
+
+def test_validate_reports_in_the_notebooks_language(tmp_path, capsys):
+    solutions, notebooks = write_course(tmp_path)
+    release(solutions, notebooks / "ko", lang="ko")
+    student = notebooks / "ko" / f"{cf.NAME}.ipynb"
+    nb = cf.solved(nt.read_notebook(student), skip=("combine_vectors",))
+    nt.write_notebook(nb, student)
+    assert main(["validate", str(student), "--lang", "ko", "--sandbox", "off"]) == 1
+    out = capsys.readouterr().out
+    assert f"{cf.NAME}.ipynb: 실습 문제 3개 중 2개 통과, 4/6점" in out
+    assert "  실패  combine_vectors" in out and "  통과  normalize_pixels" in out
+    assert "아직 작성하지 않았습니다(NotImplementedError가 발생합니다)" in out
+    assert "why_one_hot" in out and "2점, 사람이 채점" in out

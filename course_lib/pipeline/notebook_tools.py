@@ -31,6 +31,13 @@ END_HIDDEN_TESTS = "### END HIDDEN TESTS"
 CHECK_IMPORT = "from course_lib.grading import check"
 #: What the feedback shows where hidden tests were.
 HIDDEN_TESTS_NOTE = "# (hidden tests ran here; they are not shown)"
+#: The same note in each edition's language.
+HIDDEN_TESTS_NOTES = {
+    "en": HIDDEN_TESTS_NOTE,
+    "ko": "# (숨겨진 검사가 여기에서 실행되었습니다. 내용은 보여 주지 않습니다)",
+}
+#: The language a notebook's setup cell chooses: ``start(..., lang="ko")``.
+SETUP_LANG_RE = re.compile(r"\bstart\([^)]*\blang\s*=\s*[\"']([A-Za-z_.-]+)[\"']")
 
 #: ``{{NAME}}`` placeholders the release command fills in (see :func:`placeholder_values`).
 PLACEHOLDER_RE = re.compile(r"\{\{\s*([A-Z][A-Z0-9_]*)\s*\}\}")
@@ -256,6 +263,31 @@ def hidden_test_lines(source: str) -> list[str]:
         elif hidden and line.strip():
             lines.append(line.strip())
     return lines
+
+
+def notebook_language(nb: NotebookNode) -> str | None:
+    """The language the notebook's setup cell chooses (``start(..., lang="ko")``), else None."""
+    from course_lib.i18n import normalise
+
+    for cell in nb.cells:
+        if cell.cell_type == "code" and grade_id(cell) == "setup":
+            match = SETUP_LANG_RE.search(cell.source)
+            if match:
+                try:
+                    return normalise(match.group(1))
+                except ValueError:
+                    return None
+    return None
+
+
+def report_language(nb: NotebookNode | None = None, lang: str | None = None) -> str:
+    """The language of a report on ``nb``: ``lang`` when given, else the notebook's setup cell's
+    (:func:`notebook_language`), else ``GAN_COURSE_LANG``, else English."""
+    from course_lib.i18n import get_language, normalise
+
+    if lang:
+        return normalise(lang)
+    return (notebook_language(nb) if nb is not None else None) or get_language()
 
 
 def clear_outputs(nb: NotebookNode) -> NotebookNode:
