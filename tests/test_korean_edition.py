@@ -128,7 +128,9 @@ def test_points_lines_of_either_language_are_recognised_and_replaced():
 
 
 def _release_args(solutions: Path, notebooks: Path, *more: str) -> list[str]:
-    return ["release", "--solutions", str(solutions), "--notebooks", str(notebooks), *more]
+    """``gan-course release`` on a scratch course (its sources staged next to ``notebooks``)."""
+    course = ["--course-dir", str(notebooks.parent / "course")]
+    return ["release", "--solutions", str(solutions), "--notebooks", str(notebooks), *course, *more]
 
 
 def test_stale_and_missing_cells_stay_english_one_line_each_and_fail_the_check(tmp_path, capsys):
@@ -137,8 +139,7 @@ def test_stale_and_missing_cells_stay_english_one_line_each_and_fail_the_check(t
     nb = nt.read_notebook(path)
     nb.cells[2].source += " (again)"  # md-cb537207de: its translation is now stale
     nt.write_notebook(nb, path)
-    course = ["--course-dir", str(tmp_path / "course")]
-    assert main(_release_args(solutions, notebooks, "--lang", "ko", *course)) == 0
+    assert main(_release_args(solutions, notebooks, "--lang", "ko")) == 0
     err = capsys.readouterr().err.splitlines()
     assert err == [
         f"untranslated: {cf.NAME}: cell md-cb537207de: stale translation "
@@ -159,6 +160,7 @@ def test_stale_and_missing_cells_stay_english_one_line_each_and_fail_the_check(t
 def test_a_translation_in_progress_warns_but_passes_the_check(tmp_path, capsys):
     solutions, notebooks = write_course(tmp_path, todo=("md-22c8b033ea", "why_one_hot"))
     assert main(_release_args(solutions, notebooks, "--lang", "all")) == 0
+    assert (tmp_path / "course" / "source" / cf.NAME / f"{cf.NAME}.ipynb").is_file()
     assert (notebooks / f"{cf.NAME}.ipynb").is_file()
     assert (notebooks / "ko" / f"{cf.NAME}.ipynb").is_file()
     capsys.readouterr()
