@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import copy
 import io
 import re
 import struct
@@ -202,6 +203,27 @@ def test_a_fast_mode_deck_says_so_on_every_slide(tmp_path):
     html = built.path.read_text(encoding="utf-8")
     assert f'<div class="deck-banner">{FAST_BANNER}</div>' in html
     assert html.count('src="data:image/png') == 3
+
+
+def test_a_korean_deck_takes_the_outputs_of_the_english_run_and_says_fast_mode_in_korean(
+    tmp_path,
+):
+    from course_lib.pipeline.notebook_tools import write_notebook
+    from course_lib.pipeline.slides import DECK_WORDS
+
+    solutions = tmp_path / "solutions"
+    nb = synthetic_notebook()  # the run and the source share their cell ids, as in a build
+    write_notebook(nb, tmp_path / "outputs" / "executed" / "07_synthetic.ipynb")
+    cells.write_source_notebook(copy.deepcopy(nb), solutions / "07_synthetic.ipynb")
+    (built,) = build_slides(
+        ["07_synthetic"], solutions_dir=solutions, outputs_dir=tmp_path / "outputs",
+        log=lambda _: None, lang="ko",
+    )  # fmt: skip
+    assert built.mode == "fast" and built.path == tmp_path / "outputs/slides/ko/07_synthetic.html"
+    html = built.path.read_text(encoding="utf-8")
+    assert f'<div class="deck-banner">{DECK_WORDS["ko"]["fast"]}</div>' in html
+    assert html.count('src="data:image/png') == 3
+    assert (tmp_path / "outputs/slides/assets/reveal/dist/reveal.js").is_file()
 
 
 def test_cli_names_an_unknown_notebook(capsys):
