@@ -152,7 +152,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="regenerate the student notebooks in notebooks/ from solutions/",
         description="Generate notebooks/<name>.ipynb from every solutions/<name>.ipynb with "
         "nbgrader (solutions and hidden tests removed, outputs cleared, Colab badge, setup cell "
-        "and points filled in).",
+        "and points filled in). --lang ko: notebooks/ko/<name>.ipynb, translated with "
+        "solutions/ko/<name>.toml, same grade ids and points. --check also fails on a stale or "
+        "rule-breaking translation, and on a missing one once a notebook's translation is "
+        "complete (no en = \"TODO\" entry left).",
     )
     p.add_argument(
         "--check", action="store_true", help="only compare; exit 1 if notebooks/ is out of date"
