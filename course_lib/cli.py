@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from course_lib.config import REPO_ROOT
+
+if TYPE_CHECKING:
+    from course_lib.pipeline.release import ReleaseResult
 
 EXAMPLES = """\
 examples:
@@ -15,17 +19,28 @@ examples:
                                             CPU; resumable), real figures, decks, report
   gan-course slides                         a reveal.js deck per notebook in outputs/slides/
   gan-course slides 02_pix2pix --with-solutions
+  gan-course slides --lang ko               the Korean edition's decks in outputs/slides/ko/
   gan-course validate notebooks/01_cgan_basics.ipynb
                                             run a notebook's checks, list what passes
   gan-course release                        regenerate notebooks/ from solutions/
   gan-course release --check                fail if notebooks/ is out of date (CI)
+  gan-course release --lang ko              the Korean edition: notebooks/ko/ from solutions/
+                                            and solutions/ko/*.toml (--lang all: both editions)
+  gan-course translations                   how far each Korean translation is (per notebook)
+  gan-course translations 03_l1_vs_l2 --skeleton
+                                            add the new cells to solutions/ko/03_l1_vs_l2.toml
   gan-course release --repo-url URL         stamp a fork's address (and --branch B) into the
                                             Colab badges and setup cells
   gan-course autograde submitted/           grade <student>/<assignment>/<notebook>.ipynb
   gan-course autograde submitted/ --workers 8 --force --student alice
   gan-course autograde submitted/ --scheduler tcp://scheduler-host:8786
+  gan-course autograde submitted/ --lang ko grade the Korean edition's submissions
   gan-course feedback                       feedback HTML for every graded submission
 """
+
+
+#: ``--lang`` of the commands that make or grade an edition.
+EDITION_CHOICES = ("en", "ko", "all")
 
 
 def _positive(value: str) -> float:
@@ -98,6 +113,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="build from the source notebooks, without figures (no build needed)",
     )
+    p.add_argument(
+        "--lang",
+        choices=EDITION_CHOICES,
+        default="en",
+        help="the edition: en (default), ko (the Korean notebooks' decks in "
+        "outputs/slides/ko/) or all",
+    )
 
     p = sub.add_parser(
         "validate",
@@ -117,13 +139,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the kernel in the grading sandbox: where it can (auto, the default), always "
         "(on: refuse where bubblewrap is missing; for someone else's notebook) or never (off)",
     )
+    p.add_argument(
+        "--lang",
+        choices=EDITION_CHOICES[:-1],
+        default=None,
+        help="language of the report and the checks' messages (default: the notebook's setup "
+        "cell's start(..., lang=...), else GAN_COURSE_LANG, else en)",
+    )
 
     p = sub.add_parser(
         "release",
         help="regenerate the student notebooks in notebooks/ from solutions/",
         description="Generate notebooks/<name>.ipynb from every solutions/<name>.ipynb with "
         "nbgrader (solutions and hidden tests removed, outputs cleared, Colab badge, setup cell "
-        "and points filled in).",
+        "and points filled in). --lang ko: notebooks/ko/<name>.ipynb, translated with "
+        "solutions/ko/<name>.toml, same grade ids and points. --check also fails on a stale or "
+        "rule-breaking translation, and on a missing one once a notebook's translation is "
+        "complete (no en = \"TODO\" entry left).",
     )
     p.add_argument(
         "--check", action="store_true", help="only compare; exit 1 if notebooks/ is out of date"
@@ -140,13 +172,55 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="branch of --repo-url to open and install from (default: REPO_BRANCH)",
     )
+    p.add_argument(
+        "--lang",
+        choices=EDITION_CHOICES,
+        default="en",
+        help="the edition: en (notebooks/, the default), ko (notebooks/ko/, translated with "
+        "solutions/ko/<name>.toml; cells without a current translation stay English and are "
+        "listed one line per cell on stderr) or all (both; the course directory gets the "
+        "English sources)",
+    )
     p.add_argument("--solutions", type=Path, default=REPO_ROOT / "solutions")
-    p.add_argument("--notebooks", type=Path, default=REPO_ROOT / "notebooks")
+    p.add_argument(
+        "--notebooks",
+        type=Path,
+        default=REPO_ROOT / "notebooks",
+        help="the English edition's folder; the Korean one is its ko/ (default: notebooks/)",
+    )
     p.add_argument(
         "--course-dir",
         type=Path,
         default=REPO_ROOT,
-        help="nbgrader course directory that also gets source/<name>/ (default: the repository)",
+        help="nbgrader course directory that also gets source/<name>/ of the edition released "
+        "(default: the repository)",
+    )
+
+    p = sub.add_parser(
+        "translations",
+        help="how far each notebook's translation is; add new cells, record finished ones",
+        description="A table per NOTEBOOK (default: all) of the cells of solutions/<name>.ipynb "
+        "that a learner reads: translated (current), stale (the English changed since), "
+        'missing (no translation yet, or a skeleton\'s en = "TODO") and invalid (breaks a '
+        "rule); for the NOTEBOOKs named, one line per cell that is not translated. Exit status "
+        "1 when a translation would fail `release --check`.",
+    )
+    p.add_argument("notebooks", nargs="*", metavar="NOTEBOOK", help="names (03_l1_vs_l2) or paths")
+    p.add_argument("--lang", choices=EDITION_CHOICES[1:-1], default="ko", help="default: ko")
+    p.add_argument("--solutions", type=Path, default=REPO_ROOT / "solutions")
+    p.add_argument(
+        "--skeleton",
+        action="store_true",
+        help="(re)write solutions/<lang>/<name>.toml: existing entries kept, new cells added "
+        'with their English text and en = "TODO"',
+    )
+    p.add_argument(
+        "--done",
+        nargs="*",
+        default=None,
+        metavar="CELL_ID",
+        help="record the English hash of these cells (a stale cell whose text was brought up "
+        "to date); without ids: of every TODO entry whose text is now translated",
     )
 
     p = sub.add_parser(
@@ -183,6 +257,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--student", action="append", default=None, help="only this student")
     p.add_argument(
+        "--lang",
+        choices=EDITION_CHOICES[:-1],
+        default="en",
+        help="the edition graded: en (default) or ko (the Korean sources are staged, with the "
+        "same grade ids and points; the kernels run with GAN_COURSE_LANG=ko)",
+    )
+    p.add_argument(
         "--no-sandbox",
         action="store_true",
         help="run the kernels without the bubblewrap sandbox (only for trusted submissions; "
@@ -198,6 +279,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--course-dir", type=Path, default=REPO_ROOT)
     p.add_argument("--student", action="append", default=None)
     p.add_argument("--assignment", action="append", default=None)
+    p.add_argument(
+        "--lang",
+        choices=EDITION_CHOICES[:-1],
+        default=None,
+        help="language of the pages whose notebook does not choose one (its setup cell's "
+        "start(..., lang=...)); default: GAN_COURSE_LANG, else en",
+    )
     return parser
 
 
@@ -231,14 +319,17 @@ def _slides(args: argparse.Namespace) -> int:
     from course_lib.pipeline.release import ReleaseError
     from course_lib.pipeline.slides import SlidesError, build_slides
 
+    langs = ["en", "ko"] if args.lang == "all" else [args.lang]
     try:
-        build_slides(
-            args.notebooks,
-            with_solutions=args.with_solutions,
-            solutions_dir=args.solutions,
-            outputs_dir=args.outputs,
-            executed=not args.no_outputs,
-        )
+        for lang in langs:
+            build_slides(
+                args.notebooks,
+                with_solutions=args.with_solutions,
+                solutions_dir=args.solutions,
+                outputs_dir=args.outputs,
+                executed=not args.no_outputs,
+                lang=lang,
+            )
     except (SlidesError, ReleaseError, NotebookReadError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -254,7 +345,7 @@ def _validate(args: argparse.Namespace) -> int:
     timeout = args.timeout or (CELL_TIMEOUT if not args.full else 3600)
     try:
         return validate_command(
-            args.notebook, timeout=timeout, fast=not args.full, sandbox=args.sandbox
+            args.notebook, timeout=timeout, fast=not args.full, sandbox=args.sandbox, lang=args.lang
         )
     except (NotebookReadError, SandboxUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -263,40 +354,139 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _release(args: argparse.Namespace) -> int:
     from course_lib.config import Repository
-    from course_lib.pipeline.release import ReleaseError, release
+    from course_lib.pipeline.release import EDITIONS, ReleaseError, edition_dir, release
 
     try:
         repo = Repository.checked(args.repo_url, args.branch)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    try:
-        result = release(
-            args.solutions,
-            args.notebooks,
-            check=args.check,
-            stage_into=None if args.check else args.course_dir,
-            repo=repo,
+    langs = list(EDITIONS) if args.lang == "all" else [args.lang]
+    status = 0
+    for lang in langs:
+        folder = edition_dir(args.notebooks, lang)
+        staged = lang == ("en" if args.lang == "all" else args.lang)
+        try:
+            result = release(
+                args.solutions,
+                folder,
+                check=args.check,
+                stage_into=args.course_dir if staged and not args.check else None,
+                repo=repo,
+                lang=lang,
+            )
+        except ReleaseError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        for line in result.translation_lines:
+            print(f"untranslated: {line}", file=sys.stderr)
+        if args.check:
+            status = max(status, _release_check(result, folder))
+            continue
+        for path in result.written:
+            print(f"wrote {path}")
+        for path in result.stale:
+            print(f"removed {path} (its source is gone)")
+        left = len(result.translation_lines)
+        note = f"; {left} cell(s) left in English" if result.translations else ""
+        print(f"{folder}: {len(result.written)} written, {len(result.unchanged)} unchanged{note}")
+    return status
+
+
+def _release_check(result: ReleaseResult, folder: Path) -> int:
+    """Report what ``release --check`` found for one edition; its exit status."""
+    failures = result.translation_failures
+    if result.up_to_date and not failures:
+        print(f"{folder} is up to date ({len(result.unchanged)} notebook(s))")
+        return 0
+    for path in result.written:
+        print(f"out of date: {path}")
+    for path in result.stale:
+        print(f"no source any more: {path}")
+    for line in failures:
+        print(f"translation out of date: {line}")
+    if not result.up_to_date:
+        lang = "" if result.lang == "en" else f" --lang {result.lang}"
+        print(f"run `gan-course release{lang}` and commit {folder}/", file=sys.stderr)
+    if failures:
+        print(
+            f"bring solutions/{result.lang}/*.toml up to date (`gan-course translations`)",
+            file=sys.stderr,
         )
-    except ReleaseError as exc:
+    return 1
+
+
+def _translations(args: argparse.Namespace) -> int:
+    from course_lib.pipeline.notebook_tools import NotebookReadError, read_notebook
+    from course_lib.pipeline.release import (
+        ReleaseError,
+        cell_statuses,
+        in_progress,
+        list_sources,
+        translation_failures,
+    )
+    from course_lib.pipeline.translation import (
+        TranslationError,
+        load,
+        mark_current,
+        skeleton,
+        translation_path,
+    )
+
+    sources = {p.stem: p for p in list_sources(args.solutions)}
+    names = [Path(n).stem for n in args.notebooks] or list(sources)
+    unknown = [n for n in names if n not in sources]
+    if unknown:
+        known = ", ".join(sources) or "none"
+        print(f"error: no source notebook {', '.join(unknown)} (known: {known})", file=sys.stderr)
+        return 2
+    if args.done and len(args.notebooks) != 1:
+        print("error: --done CELL_ID ... needs exactly one NOTEBOOK", file=sys.stderr)
+        return 2
+    rows, details, status = [], [], 0
+    try:
+        for name in names:
+            nb = read_notebook(sources[name])
+            path = translation_path(args.solutions, args.lang, name)
+            if args.skeleton:
+                before = load(path)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(skeleton(nb, before, name), encoding="utf-8")
+                added = len(load(path)) - len(before)
+                print(f"wrote {path}: {added} new cell(s)")
+            if args.done is not None:
+                wanted = args.done or None
+                done = mark_current(path, nb, wanted)
+                left = sorted(set(wanted or []) - set(done))
+                if left:
+                    print(f"error: {path} has no entry for {', '.join(left)}", file=sys.stderr)
+                    return 2
+                print(f"{path}: {len(done)} cell(s) recorded as current")
+            entries = load(path)
+            _, statuses, _ = cell_statuses(nb, entries, name)
+            counts = {k: sum(s.status == k for s in statuses) for k in STATUS_COLUMNS}
+            failures = translation_failures(statuses, entries)
+            state = "in progress" if in_progress(entries) else "complete"
+            if failures:
+                state += f", {len(failures)} failing"
+                status = 1
+            rows.append([name, *(str(counts[k]) for k in STATUS_COLUMNS), state])
+            if args.notebooks:
+                details += [ln for s in statuses if s.status != "translated" for ln in s.lines]
+    except (TranslationError, NotebookReadError, ReleaseError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if args.check:
-        if result.up_to_date:
-            print(f"{args.notebooks} is up to date ({len(result.unchanged)} notebook(s))")
-            return 0
-        for path in result.written:
-            print(f"out of date: {path}")
-        for path in result.stale:
-            print(f"no source any more: {path}")
-        print("run `gan-course release` and commit notebooks/", file=sys.stderr)
-        return 1
-    for path in result.written:
-        print(f"wrote {path}")
-    for path in result.stale:
-        print(f"removed {path} (its source is gone)")
-    print(f"{len(result.written)} written, {len(result.unchanged)} unchanged")
-    return 0
+    header = ["notebook", *STATUS_COLUMNS, "translation"]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    for line in details:
+        print(line)
+    return status
+
+
+#: The columns of ``gan-course translations``.
+STATUS_COLUMNS = ("translated", "stale", "missing", "invalid")
 
 
 def _autograde(args: argparse.Namespace) -> int:
@@ -317,6 +507,7 @@ def _autograde(args: argparse.Namespace) -> int:
             sandbox=not args.no_sandbox,
             scheduler=args.scheduler,
             progress=not args.no_progress,
+            lang=args.lang,
         )
     except (AutogradeError, ReleaseError, ConnectionError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -345,7 +536,7 @@ def _feedback(args: argparse.Namespace) -> int:
     from course_lib.pipeline.feedback import FeedbackError, generate_feedback
 
     try:
-        result = generate_feedback(args.course_dir, args.student, args.assignment)
+        result = generate_feedback(args.course_dir, args.student, args.assignment, lang=args.lang)
     except FeedbackError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -357,6 +548,7 @@ COMMANDS = {
     "slides": _slides,
     "validate": _validate,
     "release": _release,
+    "translations": _translations,
     "autograde": _autograde,
     "feedback": _feedback,
 }

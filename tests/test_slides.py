@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import copy
 import io
 import re
 import struct
@@ -40,14 +41,27 @@ def decks(tmp_path_factory):
     return {d.path.stem: d.path for d in built}
 
 
+@pytest.fixture(scope="module")
+def ko_decks(tmp_path_factory):
+    """The Korean edition's learner decks, from the translated sources (no kernel)."""
+    out = tmp_path_factory.mktemp("slides-ko")
+    built = build_slides(executed=False, slides_dir=out, log=lambda _: None, lang="ko")
+    return {d.path.stem: d.path for d in built}
+
+
+#: The deck sets the offline and height tests run on: English (learner's and lecturer's), Korean.
+EDITIONS = ["decks", "ko_decks"]
+
+
 def test_a_deck_per_notebook_and_one_with_solutions(decks):
     assert COURSE, "no course notebooks found"
     assert sorted(decks) == sorted([*COURSE, *(f"{n}-solutions" for n in COURSE)])
 
 
+@pytest.mark.parametrize("edition", EDITIONS)
 @pytest.mark.parametrize("name", COURSE)
-def test_deck_loads_no_script_style_sheet_or_font_from_the_network(decks, name):
-    path = decks[name]
+def test_deck_loads_no_script_style_sheet_or_font_from_the_network(request, edition, name):
+    path = request.getfixturevalue(edition)[name]
     html = path.read_text(encoding="utf-8")
     refs = re.findall(r"<script[^>]*\bsrc=\"([^\"]+)\"", html)
     refs += re.findall(r"<link[^>]*\bhref=\"([^\"]+)\"", html)
@@ -56,8 +70,9 @@ def test_deck_loads_no_script_style_sheet_or_font_from_the_network(decks, name):
     for ref in refs:
         assert not re.match(r"(https?:)?//", ref), f"{name} loads {ref} from the network"
         assert (path.parent / ref).is_file(), f"{name} refers to {ref}, which is not there"
-    # the reveal theme's fonts are local too
-    theme = (path.parent / "assets/reveal/dist/theme/white.css").read_text()
+    # the reveal theme's fonts are local too (one copy of the assets for every edition)
+    reveal = next(r for r in refs if r.endswith("reveal.js")).split("/dist/")[0]
+    theme = (path.parent / reveal / "dist/theme/white.css").read_text()
     assert "http" not in re.sub(r"/\*.*?\*/", "", theme, flags=re.DOTALL)
 
 
@@ -75,13 +90,24 @@ def test_stubs_by_default_solutions_on_request_never_markers_or_checks(decks):
         assert "colab-badge" not in html and "{{" not in html
 
 
+@pytest.mark.parametrize("edition", EDITIONS)
 @pytest.mark.parametrize("name", COURSE)
-def test_no_slide_is_taller_than_a_projector_shows(decks, name):
-    for label in (name, f"{name}-solutions"):
+def test_no_slide_is_taller_than_a_projector_shows(request, edition, name):
+    decks = request.getfixturevalue(edition)
+    for label in (name, f"{name}-solutions") if edition == "decks" else (name,):
         heights = measure_html(decks[label].read_text(encoding="utf-8"))
         assert heights, f"{label}: no slides"
         too_tall = [(title, round(h, 1)) for title, h in heights if h > HTML_LINE_LIMIT]
         assert not too_tall, f"{label}: slides over {HTML_LINE_LIMIT} lines: {too_tall}"
+
+
+def test_korean_decks_are_in_korean_next_to_the_english_assets(ko_decks):
+    path = ko_decks["06_image_pool"]
+    assert path.parent.name == "ko" and sorted(ko_decks) == COURSE
+    html = path.read_text(encoding="utf-8")
+    assert "Discriminator를 위한 기억" in html and "실습 문제와 배점" in html
+    assert 'src="../assets/' in html and "실행되지 않음" in html  # the no-outputs banner
+    assert "course_lib.grading" not in _code_text(html) and "{{" not in html
 
 
 def test_clear_solution_keeps_the_indentation_and_the_rest():
@@ -177,6 +203,27 @@ def test_a_fast_mode_deck_says_so_on_every_slide(tmp_path):
     html = built.path.read_text(encoding="utf-8")
     assert f'<div class="deck-banner">{FAST_BANNER}</div>' in html
     assert html.count('src="data:image/png') == 3
+
+
+def test_a_korean_deck_takes_the_outputs_of_the_english_run_and_says_fast_mode_in_korean(
+    tmp_path,
+):
+    from course_lib.pipeline.notebook_tools import write_notebook
+    from course_lib.pipeline.slides import DECK_WORDS
+
+    solutions = tmp_path / "solutions"
+    nb = synthetic_notebook()  # the run and the source share their cell ids, as in a build
+    write_notebook(nb, tmp_path / "outputs" / "executed" / "07_synthetic.ipynb")
+    cells.write_source_notebook(copy.deepcopy(nb), solutions / "07_synthetic.ipynb")
+    (built,) = build_slides(
+        ["07_synthetic"], solutions_dir=solutions, outputs_dir=tmp_path / "outputs",
+        log=lambda _: None, lang="ko",
+    )  # fmt: skip
+    assert built.mode == "fast" and built.path == tmp_path / "outputs/slides/ko/07_synthetic.html"
+    html = built.path.read_text(encoding="utf-8")
+    assert f'<div class="deck-banner">{DECK_WORDS["ko"]["fast"]}</div>' in html
+    assert html.count('src="data:image/png') == 3
+    assert (tmp_path / "outputs/slides/assets/reveal/dist/reveal.js").is_file()
 
 
 def test_cli_names_an_unknown_notebook(capsys):

@@ -72,7 +72,7 @@ from .grading_unit import (
     submission_files,
 )
 from .notebook_tools import NotebookReadError, exercises, fmt_points, read_notebook
-from .release import SOLUTIONS_DIR, generate_assignments, stage_sources
+from .release import SOLUTIONS_DIR, check_edition, generate_assignments, stage_sources
 from .settings import ensure_tools_on_path, find_config_file, load_config
 
 REPORTS_DIR = ".reports"
@@ -268,20 +268,24 @@ def assignment_infos(course_dir: Path, ids: list[str]) -> dict[str, AssignmentIn
 
 
 def prepare_course(
-    course_dir: Path, solutions_dir: Path, config_file: Path | None
+    course_dir: Path, solutions_dir: Path, config_file: Path | None, lang: str = "en"
 ) -> dict[str, AssignmentInfo]:
-    """Stage ``solutions_dir`` into ``course_dir``; register every assignment in its gradebook."""
-    ids = stage_sources(solutions_dir, course_dir)
+    """Stage ``solutions_dir`` (edition ``lang``) into ``course_dir``; register every assignment
+    in its gradebook."""
+    ids = stage_sources(solutions_dir, course_dir, lang=lang)
     if not ids:
         raise AutogradeError(f"no source notebooks in {solutions_dir}")
     generate_assignments(course_dir, ids, config_file)
     return assignment_infos(course_dir, ids)
 
 
-def make_template(solutions_dir: Path, workdir: Path, config_file: Path | None) -> Path:
-    """A course directory with the assignments and no students, copied for every worker."""
+def make_template(
+    solutions_dir: Path, workdir: Path, config_file: Path | None, lang: str = "en"
+) -> Path:
+    """A course directory with the assignments (edition ``lang``) and no students, copied for
+    every worker."""
     template = workdir / "template"
-    ids = stage_sources(solutions_dir, template)
+    ids = stage_sources(solutions_dir, template, lang=lang)
     generate_assignments(template, ids, config_file)
     shutil.rmtree(template / "release", ignore_errors=True)
     return template
@@ -493,8 +497,14 @@ def autograde(
     scheduler: str | None = None,
     allowed_failures: int = ALLOWED_FAILURES,
     progress: bool = False,
+    lang: str = "en",
 ) -> AutogradeSummary:
     """Grade every submission under ``submissions`` into ``course_dir``'s gradebook and a CSV.
+
+    ``lang`` is the edition graded (``en``, ``ko``): its sources are staged (the Korean ones
+    have the English grade ids, points and code, so the same answers score the same) and the
+    kernels get ``GAN_COURSE_LANG`` set to it, so that the check messages in the graded
+    notebooks and the feedback are in that language.
 
     Every kernel runs in the grading sandbox (:mod:`course_lib.pipeline.sandbox`); where it
     cannot run, the run is refused (:class:`AutogradeError`, one sentence saying how to install
@@ -509,6 +519,7 @@ def autograde(
     print) then go above it.
     """
     start = time.monotonic()
+    check_edition(lang)
     if sandbox:
         from .sandbox import unavailable_reason
 
@@ -526,7 +537,7 @@ def autograde(
         return _autograde(
             folder, course_dir, solutions_dir, config, csv_file, workers, force,
             cell_timeout, unit_timeout, students, log, start, sandbox, scheduler,
-            allowed_failures, progress,
+            allowed_failures, progress, lang,
         )  # fmt: skip
 
 
@@ -563,13 +574,14 @@ def _autograde(
     scheduler: str | None = None,
     allowed_failures: int = ALLOWED_FAILURES,
     show_progress: bool = False,
+    lang: str = "en",
 ) -> AutogradeSummary:
     """The run itself, under the course directory's lock (see :func:`autograde`)."""
     progress = Progress(show_progress)
     timings: dict[str, float] = {}
     if log is None:
         log = progress.write
-    infos = prepare_course(course_dir, solutions_dir, config)
+    infos = prepare_course(course_dir, solutions_dir, config, lang)
     db_url, course_id = _gradebook(course_dir, config)
     columns = exercise_columns(infos)
     found, warnings = find_submissions(folder, infos, students)
@@ -644,7 +656,7 @@ def _autograde(
         workdir = course_dir / "autograded" / WORK_DIR / f"run-{os.getpid()}-{time.time_ns()}"
         workdir.mkdir(parents=True)
         try:
-            template = pack_template(make_template(solutions_dir, workdir, config))
+            template = pack_template(make_template(solutions_dir, workdir, config, lang))
         finally:
             shutil.rmtree(course_dir / "autograded" / WORK_DIR, ignore_errors=True)
         config_text = config.read_text(encoding="utf-8") if config is not None else None
@@ -668,6 +680,7 @@ def _autograde(
                         unit_timeout=unit_timeout,
                         sandbox=sandbox,
                         threads=threads,
+                        lang=lang,
                     ),
                 )
                 for sub in runnable

@@ -9,10 +9,15 @@ learner-facing message of ``check``) without the traceback. Each page is then ve
 hidden-test line can be found in its text, the page is deleted and reported.
 
 Submissions that could not be graded (not a notebook, missing) get a short page with the reason.
+
+The pages follow the notebook's language (its setup cell's ``start(..., lang="ko")``, else
+``GAN_COURSE_LANG``, else English): the note where hidden tests were, and the short page's
+text (in the language of ``GAN_COURSE_LANG`` or ``lang``, as there is no notebook to ask).
 """
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
 from collections.abc import Callable
@@ -22,7 +27,7 @@ from pathlib import Path
 from course_lib.config import REPO_ROOT
 
 from .autograde import REPORTS_DIR, load_report
-from .notebook_tools import hidden_test_lines, strip_hidden_tests
+from .notebook_tools import hidden_test_lines, report_language, strip_hidden_tests
 from .settings import ensure_tools_on_path, load_config, run_converter
 
 TAG_RE = re.compile(r"<[^>]+>")
@@ -79,13 +84,33 @@ def hidden_lines_by_assignment(db_url: str, course_id: str) -> dict[tuple[str, s
     return found
 
 
-def _unreadable_page(student: str, assignment: str, problems: list[str]) -> str:
-    items = "".join(f"<li>{html.escape(p)}</li>" for p in problems) or "<li>no notebook</li>"
+#: The short page's words in each language.
+UNREADABLE_WORDS = {
+    "en": {
+        "title": "{assignment} feedback",
+        "heading": "{assignment}: feedback for {student}",
+        "reason": "Your submission could not be graded, so it scored 0:",
+        "none": "no notebook",
+    },
+    "ko": {
+        "title": "{assignment} 피드백",
+        "heading": "{assignment}: {student}님의 피드백",
+        "reason": "제출물을 채점할 수 없어 0점이 되었습니다:",
+        "none": "노트북이 없습니다",
+    },
+}
+
+
+def _unreadable_page(student: str, assignment: str, problems: list[str], lang: str = "en") -> str:
+    words = UNREADABLE_WORDS.get(lang, UNREADABLE_WORDS["en"])
+    names = {"assignment": html.escape(assignment), "student": html.escape(student)}
+    items = "".join(f"<li>{html.escape(p)}</li>" for p in problems)
+    items = items or f"<li>{words['none']}</li>"
     return (
-        "<!DOCTYPE html>\n<html><head><meta charset='utf-8'>"
-        f"<title>{html.escape(assignment)} feedback</title></head><body>"
-        f"<h1>{html.escape(assignment)}: feedback for {html.escape(student)}</h1>"
-        "<p>Your submission could not be graded, so it scored 0:</p>"
+        f"<!DOCTYPE html>\n<html lang='{lang}'><head><meta charset='utf-8'>"
+        f"<title>{words['title'].format(**names)}</title></head><body>"
+        f"<h1>{words['heading'].format(**names)}</h1>"
+        f"<p>{words['reason']}</p>"
         f"<ul>{items}</ul></body></html>\n"
     )
 
@@ -96,8 +121,28 @@ def generate_feedback(
     assignments: list[str] | None = None,
     config_file: str | Path | None = None,
     log: Callable[[str], None] = print,
+    lang: str | None = None,
 ) -> FeedbackResult:
-    """Write ``feedback/<student>/<assignment>/<notebook>.html`` for every graded submission."""
+    """Write ``feedback/<student>/<assignment>/<notebook>.html`` for every graded submission.
+
+    ``lang`` is the language of the pages of submissions that could not be graded (default:
+    ``GAN_COURSE_LANG``, else English); the other pages follow their notebook's language, and
+    ``lang`` where their notebook does not choose one.
+    """
+    from .execute import environment
+
+    with environment(GAN_COURSE_LANG=lang or None) if lang else contextlib.nullcontext():
+        return _generate_feedback(course_dir, students, assignments, config_file, log, lang)
+
+
+def _generate_feedback(
+    course_dir: str | Path,
+    students: list[str] | None,
+    assignments: list[str] | None,
+    config_file: str | Path | None,
+    log: Callable[[str], None],
+    lang: str | None,
+) -> FeedbackResult:
     ensure_tools_on_path()
     from nbgrader.converters import GenerateFeedback
     from nbgrader.coursedir import CourseDirectory
@@ -130,7 +175,8 @@ def generate_feedback(
             if record is not None and record.status in ("unreadable", "missing"):
                 page = course_dir / "feedback" / student / aid / f"{aid}.html"
                 page.parent.mkdir(parents=True, exist_ok=True)
-                page.write_text(_unreadable_page(student, aid, record.problems), encoding="utf-8")
+                text = _unreadable_page(student, aid, record.problems, report_language(None, lang))
+                page.write_text(text, encoding="utf-8")
                 result.written.append(page)
     for student, aid in pairs:
         outcome = run_converter(GenerateFeedback, config, aid, student, force=True)

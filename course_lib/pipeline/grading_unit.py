@@ -60,6 +60,8 @@ class Unit:
     unit_timeout: float = 900.0
     sandbox: bool = True
     threads: int | None = None
+    #: The edition graded; the kernels get ``GAN_COURSE_LANG`` set to it.
+    lang: str = "en"
 
 
 def pack_template(template: Path) -> bytes:
@@ -127,8 +129,10 @@ class WorkerSlot:
         cell_timeout: float | None,
         threads: int | None = None,
         sandbox: bool = True,
+        lang: str = "en",
     ) -> None:
         self.sandbox = sandbox
+        self.lang = lang
         self.threads = threads
         self.dir = workdir / "course"
         self.template = template
@@ -154,6 +158,7 @@ class WorkerSlot:
         if not self.sandbox:
             cmd += ["--no-sandbox"]
         env = dict(os.environ)
+        env["GAN_COURSE_LANG"] = self.lang  # the sandbox passes GAN_COURSE_* to the kernels
         if self.threads:
             # workers share the cores: each kernel's torch gets its share of threads, so that
             # parallel grading does not oversubscribe the CPU and push cells past the timeout
@@ -314,7 +319,8 @@ def _cleanup() -> None:
 def _slot_for(unit: Unit, template: bytes) -> WorkerSlot:
     """This process's grading slot for ``unit``'s template and settings (made once)."""
     h = hashlib.sha256(template)
-    h.update(json.dumps([unit.config_text, unit.cell_timeout, unit.sandbox, unit.threads]).encode())
+    settings = [unit.config_text, unit.cell_timeout, unit.sandbox, unit.threads, unit.lang]
+    h.update(json.dumps(settings).encode())
     key = h.hexdigest()[:16]
     if _STATE["key"] == key and _STATE["slot"] is not None:
         return _STATE["slot"]
@@ -329,7 +335,13 @@ def _slot_for(unit: Unit, template: bytes) -> WorkerSlot:
         config_file = workdir / "nbgrader_config.py"
         config_file.write_text(unit.config_text, encoding="utf-8")
     slot = WorkerSlot(
-        template_dir, workdir, config_file, unit.cell_timeout, unit.threads, unit.sandbox
+        template_dir,
+        workdir,
+        config_file,
+        unit.cell_timeout,
+        unit.threads,
+        unit.sandbox,
+        unit.lang,
     )
     _STATE.update(key=key, slot=slot)
     return slot

@@ -31,11 +31,36 @@ END_HIDDEN_TESTS = "### END HIDDEN TESTS"
 CHECK_IMPORT = "from course_lib.grading import check"
 #: What the feedback shows where hidden tests were.
 HIDDEN_TESTS_NOTE = "# (hidden tests ran here; they are not shown)"
+#: The same note in each edition's language.
+HIDDEN_TESTS_NOTES = {
+    "en": HIDDEN_TESTS_NOTE,
+    "ko": "# (숨겨진 검사가 여기에서 실행되었습니다. 내용은 보여 주지 않습니다)",
+}
+#: The language a notebook's setup cell chooses: ``start(..., lang="ko")``.
+SETUP_LANG_RE = re.compile(r"\bstart\([^)]*\blang\s*=\s*[\"']([A-Za-z_.-]+)[\"']")
 
 #: ``{{NAME}}`` placeholders the release command fills in (see :func:`placeholder_values`).
 PLACEHOLDER_RE = re.compile(r"\{\{\s*([A-Z][A-Z0-9_]*)\s*\}\}")
-#: First line of a test cell that states its points, kept up to date by the release command.
-POINTS_LINE_RE = re.compile(r"^# Check .*\(\d+(?:\.\d+)? points?\)\s*$")
+#: First line of a test cell that states its points, kept up to date by the release command
+#: (the English ``# Check x (2 points)`` or the Korean ``# x 검사 (2점)``).
+POINTS_LINE_RE = re.compile(
+    r"^# (?:Check .*\(\d+(?:\.\d+)? points?\)|.+ 검사 \(\d+(?:\.\d+)?점\))\s*$"
+)
+#: The words of the points lines and the points table in each edition's language.
+EDITION_WORDS = {
+    "en": {
+        "exercise": "exercise",
+        "points": "points",
+        "by_hand": " (graded by hand)",
+        "total": "total",
+    },
+    "ko": {
+        "exercise": "실습 문제",
+        "points": "배점",
+        "by_hand": " (서술형 답안, 사람이 채점)",
+        "total": "합계",
+    },
+}
 
 
 class NotebookReadError(Exception):
@@ -240,6 +265,31 @@ def hidden_test_lines(source: str) -> list[str]:
     return lines
 
 
+def notebook_language(nb: NotebookNode) -> str | None:
+    """The language the notebook's setup cell chooses (``start(..., lang="ko")``), else None."""
+    from course_lib.i18n import normalise
+
+    for cell in nb.cells:
+        if cell.cell_type == "code" and grade_id(cell) == "setup":
+            match = SETUP_LANG_RE.search(cell.source)
+            if match:
+                try:
+                    return normalise(match.group(1))
+                except ValueError:
+                    return None
+    return None
+
+
+def report_language(nb: NotebookNode | None = None, lang: str | None = None) -> str:
+    """The language of a report on ``nb``: ``lang`` when given, else the notebook's setup cell's
+    (:func:`notebook_language`), else ``GAN_COURSE_LANG``, else English."""
+    from course_lib.i18n import get_language, normalise
+
+    if lang:
+        return normalise(lang)
+    return (notebook_language(nb) if nb is not None else None) or get_language()
+
+
 def clear_outputs(nb: NotebookNode) -> NotebookNode:
     """Remove outputs, execution counts and execution timing metadata in place."""
     for cell in nb.cells:
@@ -283,8 +333,19 @@ if "google.colab" in sys.modules:
         )"""
 
 
+def edition_words(lang: str) -> dict[str, str]:
+    """The words of the points lines and table for the edition in ``lang`` (``en``, ``ko``)."""
+    if lang not in EDITION_WORDS:
+        known = ", ".join(sorted(EDITION_WORDS))
+        raise ValueError(f"no edition in language {lang!r}: choose one of {known}")
+    return EDITION_WORDS[lang]
+
+
 def placeholder_values(
-    notebook_relpath: str, nb: NotebookNode | None = None, repo: Repository | None = None
+    notebook_relpath: str,
+    nb: NotebookNode | None = None,
+    repo: Repository | None = None,
+    lang: str = "en",
 ) -> dict[str, str]:
     """Values of the ``{{NAME}}`` placeholders for a student notebook at ``notebook_relpath``.
 
@@ -292,8 +353,8 @@ def placeholder_values(
     Markdown), ``PIP_SPEC`` (what ``pip install`` takes to install course_lib on Colab),
     ``COLAB_INSTALL`` (the setup cell's install, :func:`colab_install_code`), ``REPO_URL``,
     ``REPO_BRANCH``, ``NOTEBOOK`` (the file name) and ``POINTS_TABLE`` (a Markdown table of the
-    exercises and their points, built from ``nb``). ``repo`` defaults to the address in
-    :mod:`course_lib.config`.
+    exercises and their points, built from ``nb``, headed in ``lang``). ``repo`` defaults to
+    the address in :mod:`course_lib.config`.
     """
     from course_lib.config import Repository
 
@@ -311,21 +372,22 @@ def placeholder_values(
         "NOTEBOOK": Path(notebook_relpath).name,
     }
     if nb is not None:
-        values["POINTS_TABLE"] = points_table(nb)
+        values["POINTS_TABLE"] = points_table(nb, lang)
     return values
 
 
-def points_table(nb: NotebookNode) -> str:
-    """Markdown table of the notebook's exercises and their points."""
-    rows = ["| exercise | points |", "|---|---|"]
+def points_table(nb: NotebookNode, lang: str = "en") -> str:
+    """Markdown table of the notebook's exercises and their points, headed in ``lang``."""
+    words = edition_words(lang)
+    rows = [f"| {words['exercise']} | {words['points']} |", "|---|---|"]
     total = 0.0
     for ex in exercises(nb):
         if not ex.grade_ids:
             continue
-        how = " (graded by hand)" if ex.kind == "manual" else ""
+        how = words["by_hand"] if ex.kind == "manual" else ""
         rows.append(f"| `{ex.name}`{how} | {fmt_points(ex.points)} |")
         total += ex.points
-    rows.append(f"| **total** | **{fmt_points(total)}** |")
+    rows.append(f"| **{words['total']}** | **{fmt_points(total)}** |")
     return "\n".join(rows)
 
 
@@ -343,17 +405,24 @@ def fill_placeholders(text: str, values: dict[str, str]) -> tuple[str, set[str]]
     return PLACEHOLDER_RE.sub(sub, text), unknown
 
 
-def points_comment(test_grade_id: str, exercise: str, value: float) -> str:
-    """The first line of a test cell: ``# Check <exercise> (<n> points)``."""
-    unit = "point" if value == 1 else "points"
+def points_comment(test_grade_id: str, exercise: str, value: float, lang: str = "en") -> str:
+    """The first line of a test cell: ``# Check <exercise> (<n> points)``.
+
+    In Korean (``lang="ko"``): ``# <exercise> 검사 (<n>점)``. Only the comment differs; the
+    cell's grade id and points are the same in every edition.
+    """
+    edition_words(lang)
     suffix = test_grade_id[len("test_" + exercise) :].lstrip("_")
     what = f"{exercise} [{suffix}]" if suffix else exercise
+    if lang == "ko":
+        return f"# {what} 검사 ({fmt_points(value)}점)"
+    unit = "point" if value == 1 else "points"
     return f"# Check {what} ({fmt_points(value)} {unit})"
 
 
-def set_points_comment(cell: NotebookNode, exercise: str) -> None:
+def set_points_comment(cell: NotebookNode, exercise: str, lang: str = "en") -> None:
     """Make the test cell's first line state its current points (insert or update it)."""
-    line = points_comment(grade_id(cell) or "", exercise, points(cell))
+    line = points_comment(grade_id(cell) or "", exercise, points(cell), lang)
     lines = cell.source.split("\n")
     if lines and POINTS_LINE_RE.match(lines[0]):
         lines[0] = line

@@ -34,7 +34,14 @@ from nbgrader.preprocessors import Execute, NbGraderPreprocessor, OverwriteCells
 from traitlets import Float, Integer
 
 from . import kernel_guard
-from .notebook_tools import grade_id, has_hidden_tests, is_test, strip_hidden_tests
+from .notebook_tools import (
+    HIDDEN_TESTS_NOTES,
+    grade_id,
+    has_hidden_tests,
+    is_test,
+    report_language,
+    strip_hidden_tests,
+)
 
 
 def _error_output(ename: str, evalue: str) -> NotebookNode:
@@ -371,13 +378,21 @@ class HideHiddenTests(NbGraderPreprocessor):
     In every test cell, hidden-test blocks are replaced by a comment; in every error output of a
     test cell that had hidden tests, the traceback (which quotes the source line that failed) is
     replaced by the exception's name and message, the learner-facing message of ``check``.
+    The comment is in the notebook's language (:func:`~.notebook_tools.report_language`).
     """
+
+    _note = HIDDEN_TESTS_NOTES["en"]
+
+    def preprocess(self, nb: NotebookNode, resources: Any) -> tuple[Any, Any]:
+        lang = report_language(nb)
+        self._note = HIDDEN_TESTS_NOTES.get(lang, HIDDEN_TESTS_NOTES["en"])
+        return super().preprocess(nb, resources)
 
     def preprocess_cell(self, cell: NotebookNode, resources: Any, index: int) -> tuple[Any, Any]:
         if cell.cell_type != "code" or not is_test(cell):
             return cell, resources
         hidden = has_hidden_tests(cell.source)
-        cell.source = strip_hidden_tests(cell.source)
+        cell.source = strip_hidden_tests(cell.source, self._note)
         if hidden:
             for out in cell.get("outputs", []):
                 if out.get("output_type") == "error":

@@ -8,6 +8,14 @@ and writes ``release/X/X.ipynb`` without outputs to ``notebooks/X.ipynb``.
 
 Staging is the same function for the release and for the autograder, so the gradebook's copy of
 every read-only cell is byte for byte the one in the student notebook.
+
+**Editions.** ``lang="ko"`` releases the Korean edition: each source is first translated with
+``solutions/ko/X.toml`` (:mod:`.translation`), then staged the same way, with the Korean points
+lines (``# x 검사 (2점)``) and points table, and written to ``notebooks/ko/X.ipynb`` (Colab
+badges and ``COLAB_URL`` point there). Grade ids, points and code are the English edition's, so
+nbgrader grades both editions alike. A cell whose translation is stale, missing or breaks the
+rules stays English and is reported one line per cell (:attr:`ReleaseResult.translation`).
+Which of those lines fail ``release --check`` is decided by :func:`translation_failures`.
 """
 
 from __future__ import annotations
@@ -45,6 +53,17 @@ from .notebook_tools import (
     write_notebook,
 )
 from .settings import ensure_tools_on_path, load_config, run_converter
+from .translation import (
+    LANGUAGES,
+    Entry,
+    Report,
+    TranslationError,
+    english_hash,
+    load,
+    needs_translation,
+    translate,
+    translation_path,
+)
 
 SOLUTIONS_DIR = REPO_ROOT / "solutions"
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
@@ -53,8 +72,93 @@ NOTEBOOKS_RELPATH = "notebooks"
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
 
+#: The editions: ``en`` (the sources' language) and every language with translations.
+EDITIONS = ("en", *LANGUAGES)
+
+
 class ReleaseError(Exception):
     """A source notebook breaks the conventions, or nbgrader failed on it."""
+
+
+def check_edition(lang: str) -> str:
+    """``lang`` when it names an edition; :class:`ReleaseError` naming the editions otherwise."""
+    if lang not in EDITIONS:
+        raise ReleaseError(f"no edition in language {lang!r}: choose one of {', '.join(EDITIONS)}")
+    return lang
+
+
+def edition_relpath(lang: str = "en") -> str:
+    """Folder of an edition's student notebooks in the repository: ``notebooks``,
+    ``notebooks/ko``."""
+    check_edition(lang)
+    return NOTEBOOKS_RELPATH if lang == "en" else f"{NOTEBOOKS_RELPATH}/{lang}"
+
+
+def edition_dir(notebooks_dir: str | Path, lang: str = "en") -> Path:
+    """Where the notebooks of edition ``lang`` go, given the English ``notebooks_dir``."""
+    check_edition(lang)
+    return Path(notebooks_dir) if lang == "en" else Path(notebooks_dir) / lang
+
+
+@dataclass
+class CellStatus:
+    """Where one cell that a learner reads stands in a translation."""
+
+    cell_id: str
+    status: str  # "translated", "stale", "missing" or "invalid"
+    lines: list[str] = field(default_factory=list)
+
+
+def cell_statuses(
+    nb: NotebookNode, entries: dict[str, Entry], name: str
+) -> tuple[NotebookNode, list[CellStatus], Report]:
+    """The translated notebook, the status of every cell that needs a translation, the report.
+
+    ``missing``: no entry, or one still marked ``en = "TODO"`` (a skeleton's); ``stale``: the
+    English text changed since the translation was made, or the entry names no cell any more;
+    ``invalid``: the translation breaks a rule (:func:`.translation.translation_problems`).
+    """
+    out, report = translate(nb, entries, name)
+    by_cell: dict[str, list[str]] = {}
+    for line in report.problems:
+        cell_id = line[len(f"{name}: cell ") :].split(":", 1)[0]
+        by_cell.setdefault(cell_id, []).append(line)
+    statuses: list[CellStatus] = []
+    for cell in nb.cells:
+        if not needs_translation(cell):
+            continue
+        cell_id = cell.get("id")
+        entry = entries.get(cell_id)
+        lines = by_cell.pop(cell_id, [])
+        if entry is None or entry.en == "TODO":
+            line = f"{name}: cell {cell_id}: missing translation"
+            statuses.append(CellStatus(cell_id, "missing", [line]))
+        elif entry.en != english_hash(cell.source):
+            statuses.append(CellStatus(cell_id, "stale", lines))
+        elif lines:
+            statuses.append(CellStatus(cell_id, "invalid", lines))
+        else:
+            statuses.append(CellStatus(cell_id, "translated"))
+    for cell_id, lines in by_cell.items():  # entries of cells that are gone or need no text
+        statuses.append(CellStatus(cell_id, "stale", lines))
+    return out, statuses, report
+
+
+def in_progress(entries: dict[str, Entry]) -> bool:
+    """A translation still being made: no file yet, or entries still marked ``en = "TODO"``."""
+    return not entries or any(e.en == "TODO" for e in entries.values())
+
+
+def translation_failures(statuses: list[CellStatus], entries: dict[str, Entry]) -> list[str]:
+    """The report lines that fail ``release --check``.
+
+    Stale and rule-breaking translations always fail: a translation that was current has
+    drifted from the English, or was marked done while it breaks a rule. Missing cells fail
+    only once a notebook's translation is complete (no ``TODO`` entries left): while a
+    translation is in progress its untranslated cells are reported, and stay English.
+    """
+    failing = {"stale", "invalid"} if in_progress(entries) else {"stale", "invalid", "missing"}
+    return [line for s in statuses if s.status in failing for line in s.lines]
 
 
 @dataclass
@@ -65,11 +169,25 @@ class ReleaseResult:
     unchanged: list[Path] = field(default_factory=list)
     stale: list[Path] = field(default_factory=list)
     diffs: dict[str, str] = field(default_factory=dict)
+    lang: str = "en"
+    #: The translation of every notebook (translated editions only).
+    translations: list[Translated] = field(default_factory=list)
 
     @property
     def up_to_date(self) -> bool:
         """True when ``notebooks/`` already matched ``solutions/``."""
         return not self.written and not self.stale
+
+    @property
+    def translation_lines(self) -> list[str]:
+        """One line per cell left in English (stale, missing or rule-breaking translation)."""
+        return [line for t in self.translations for line in t.lines]
+
+    @property
+    def translation_failures(self) -> list[str]:
+        """The lines of :attr:`translation_lines` that fail ``--check`` (see
+        :func:`translation_failures`)."""
+        return [line for t in self.translations for line in t.failures]
 
 
 def list_sources(solutions_dir: str | Path = SOLUTIONS_DIR) -> list[Path]:
@@ -146,19 +264,55 @@ def lint_source(nb: NotebookNode, name: str) -> list[str]:
     return problems
 
 
-def stage_notebook(path: str | Path, repo: Repository | None = None) -> NotebookNode:
+@dataclass
+class Translated:
+    """How the translation of one source notebook went (the edition's release keeps one each)."""
+
+    name: str
+    statuses: list[CellStatus]
+    failures: list[str]
+
+    @property
+    def lines(self) -> list[str]:
+        """One line per cell that is not translated (stale, missing or rule-breaking)."""
+        return [line for s in self.statuses if s.status != "translated" for line in s.lines]
+
+
+def translate_source(nb: NotebookNode, path: Path, lang: str) -> tuple[NotebookNode, Translated]:
+    """``nb`` (the source at ``path``) in ``lang`` with ``solutions/<lang>/<stem>.toml``."""
+    try:
+        entries = load(translation_path(path.parent, lang, path.stem))
+    except TranslationError as exc:
+        raise ReleaseError(str(exc)) from exc
+    out, statuses, _ = cell_statuses(nb, entries, path.stem)
+    return out, Translated(path.stem, statuses, translation_failures(statuses, entries))
+
+
+def stage_notebook(
+    path: str | Path,
+    repo: Repository | None = None,
+    lang: str = "en",
+    translations: list[Translated] | None = None,
+) -> NotebookNode:
     """The nbgrader source of a solution notebook: placeholders filled in, points lines updated.
 
     ``repo`` is the repository stamped into the Colab badge and the setup cell (default: the
-    address in :mod:`course_lib.config`).
+    address in :mod:`course_lib.config`). ``lang`` is the edition: for ``ko`` the notebook is
+    translated first (cells without a current translation stay English) and how that went is
+    appended to ``translations``.
 
     Raises :class:`ReleaseError` when the notebook cannot be read or breaks the conventions.
     """
     path = Path(path)
+    check_edition(lang)
     try:
         nb = read_notebook(path)
     except NotebookReadError as exc:
         raise ReleaseError(str(exc)) from exc
+    if lang != "en":
+        nb, translated = translate_source(nb, path, lang)
+        if translations is not None:
+            translations.append(translated)
     problems = lint_source(nb, path.name)
     if problems:
         raise ReleaseError("\n".join(problems))
@@ -167,8 +321,8 @@ def stage_notebook(path: str | Path, repo: Repository | None = None) -> Notebook
     answers = [gid for c in nb.cells if is_answer(c) and (gid := grade_id(c))]
     for cell in nb.cells:
         if is_test(cell):
-            set_points_comment(cell, exercise_name(grade_id(cell) or "", answers))
-    values = placeholder_values(f"{NOTEBOOKS_RELPATH}/{path.name}", nb, repo)
+            set_points_comment(cell, exercise_name(grade_id(cell) or "", answers), lang)
+    values = placeholder_values(f"{edition_relpath(lang)}/{path.name}", nb, repo, lang)
     unknown: set[str] = set()
     for i, cell in enumerate(nb.cells):
         cell.source, missing = fill_placeholders(cell.source, values)
@@ -186,11 +340,14 @@ def stage_sources(
     course_dir: str | Path,
     only: list[str] | None = None,
     repo: Repository | None = None,
+    lang: str = "en",
+    translations: list[Translated] | None = None,
 ) -> list[str]:
     """Write ``course_dir/source/<id>/<id>.ipynb`` for every source notebook; return the ids.
 
-    Unchanged files are left untouched (nbgrader compares timestamps); problems in all notebooks
-    are reported together in one :class:`ReleaseError`.
+    ``lang`` is the edition staged (see :func:`stage_notebook`). Unchanged files are left
+    untouched (nbgrader compares timestamps); problems in all notebooks are reported together in
+    one :class:`ReleaseError`.
     """
     ids: list[str] = []
     errors: list[str] = []
@@ -199,7 +356,7 @@ def stage_sources(
         if only is not None and aid not in only:
             continue
         try:
-            nb = stage_notebook(path, repo)
+            nb = stage_notebook(path, repo, lang, translations)
         except ReleaseError as exc:
             errors.append(str(exc))
             continue
@@ -246,10 +403,13 @@ def build_student_notebooks(
     workdir: str | Path,
     config_file: str | Path | None = None,
     repo: Repository | None = None,
+    lang: str = "en",
+    translations: list[Translated] | None = None,
 ) -> dict[str, NotebookNode]:
-    """Generate the student notebooks of every source in a scratch course directory."""
+    """Generate the student notebooks of every source (edition ``lang``) in a scratch course
+    directory."""
     workdir = Path(workdir)
-    ids = stage_sources(solutions_dir, workdir, repo=repo)
+    ids = stage_sources(solutions_dir, workdir, repo=repo, lang=lang, translations=translations)
     generate_assignments(workdir, ids, config_file)
     out: dict[str, NotebookNode] = {}
     for aid in ids:
@@ -274,8 +434,12 @@ def release(
     config_file: str | Path | None = None,
     stage_into: str | Path | None = None,
     repo: Repository | None = None,
+    lang: str = "en",
 ) -> ReleaseResult:
     """Regenerate ``notebooks_dir`` from ``solutions_dir`` (or, with ``check``, only compare).
+
+    ``lang`` is the edition: ``ko`` writes the Korean notebooks to ``notebooks_dir`` (give it
+    ``notebooks/ko``, :func:`edition_dir`) and stages the Korean sources into ``stage_into``.
 
     A student notebook in ``notebooks_dir`` without a source is stale: the release removes it when
     it was generated (it carries nbgrader metadata), and ``check`` reports it. ``stage_into``
@@ -285,9 +449,11 @@ def release(
     :mod:`course_lib.config`; ``check`` compares with the notebooks stamped with it).
     """
     notebooks_dir = Path(notebooks_dir)
-    result = ReleaseResult()
+    result = ReleaseResult(lang=check_edition(lang))
     with tempfile.TemporaryDirectory(prefix="gan-course-release-") as tmp:
-        generated = build_student_notebooks(solutions_dir, tmp, config_file, repo)
+        generated = build_student_notebooks(
+            solutions_dir, tmp, config_file, repo, lang, result.translations
+        )
     expected = {f"{aid}.ipynb" for aid in generated}
     for aid, nb in generated.items():
         target = notebooks_dir / f"{aid}.ipynb"
@@ -315,5 +481,5 @@ def release(
                 if not check:
                     path.unlink()
     if stage_into is not None and not check:
-        stage_sources(solutions_dir, stage_into, repo=repo)
+        stage_sources(solutions_dir, stage_into, repo=repo, lang=lang)
     return result

@@ -61,6 +61,8 @@ CODE_STUB = ["# YOUR CODE HERE", "raise NotImplementedError()"]
 TEXT_STUB = "YOUR ANSWER HERE"
 #: The line above the points table of a title cell; the table gets a slide of its own.
 POINTS_TABLE_TITLE = "**Exercises and points**"
+#: The title of the points table in every edition (the Korean one's: "실습 문제와 배점").
+POINTS_TABLE_TITLES = (POINTS_TABLE_TITLE, "**실습 문제와 배점**")
 
 # --------------------------------------------------------------------------- sources
 
@@ -250,7 +252,7 @@ def split_markdown(cell: NotebookNode, source: str, budget: float) -> list[Noteb
     pieces: list[list[str]] = [[]]
     own_slide: set[int] = set()
     for block in blocks:
-        own = block.lstrip().startswith(POINTS_TABLE_TITLE)
+        own = block.lstrip().startswith(POINTS_TABLE_TITLES)
         current = "\n\n".join(pieces[-1])
         if pieces[-1] and (own or markdown_lines(current + "\n\n" + block) > budget):
             pieces.append([])
@@ -293,7 +295,7 @@ def _markdown_blocks(source: str) -> list[str]:
             block = carry + "\n\n" + block
             carry = ""
         last = block.splitlines()[-1].strip()
-        lead_in = last.startswith("#") or last.endswith(":") or last == POINTS_TABLE_TITLE
+        lead_in = last.startswith("#") or last.endswith(":") or last in POINTS_TABLE_TITLES
         if len(block.splitlines()) == 1 and lead_in:
             carry = block
             continue

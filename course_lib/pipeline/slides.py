@@ -57,6 +57,15 @@ TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 TEMPLATE_FILE = "course_slides.html.j2"
 FAST_BANNER = "fast mode: smoke test, not a result"
 NO_OUTPUTS_BANNER = "not executed: run `gan-course build --full` for the figures"
+#: The banners and the continuation mark of each edition's decks.
+DECK_WORDS = {
+    "en": {"fast": FAST_BANNER, "none": NO_OUTPUTS_BANNER, "continued": "(continued)"},
+    "ko": {
+        "fast": "빠른 모드(fast mode): 스모크 테스트이며 결과가 아닙니다",
+        "none": "실행되지 않음: 그림은 `gan-course build --full`을 실행하면 생깁니다",
+        "continued": "(계속)",
+    },
+}
 
 DECK_CSS = f"""
 .reveal .slides section {{ font-size: 24px; line-height: 1.33; }}
@@ -238,13 +247,34 @@ def resolve_notebooks(names: Iterable[str | Path], solutions_dir: Path) -> list[
     return found
 
 
-def executed_copy(stem: str, outputs_dir: Path) -> Path | None:
-    """The full build's executed notebook ``stem``, else the fast build's, else None."""
-    for folder in (outputs_dir / "full" / "executed", outputs_dir / "executed"):
+def executed_copy(stem: str, outputs_dir: Path, lang: str = "en") -> Path | None:
+    """The full build's executed notebook ``stem``, else the fast build's, else None.
+
+    For a translated edition (``lang="ko"``) an executed copy of that edition
+    (``executed/ko/<stem>.ipynb``) comes first, then the English one.
+    """
+    folders = [outputs_dir / "full" / "executed", outputs_dir / "executed"]
+    if lang != "en":
+        folders = [f / lang for f in folders] + folders
+    for folder in folders:
         path = folder / f"{stem}.ipynb"
         if path.is_file():
             return path
     return None
+
+
+def with_outputs_of(nb: NotebookNode, run: NotebookNode) -> NotebookNode:
+    """``nb`` (a translated edition's source) with the outputs of the executed ``run`` (the
+    English one), cell by cell id: the code is the same, so are its outputs."""
+    outputs = {c.get("id"): c for c in run.cells if c.cell_type == "code"}
+    for cell in nb.cells:
+        ran = outputs.get(cell.get("id"))
+        if cell.cell_type == "code" and ran is not None:
+            cell.outputs = ran.get("outputs", [])
+            cell.execution_count = ran.get("execution_count")
+    if "gan_course" in run.metadata:
+        nb.metadata["gan_course"] = run.metadata["gan_course"]
+    return nb
 
 
 def build_slides(
@@ -255,29 +285,49 @@ def build_slides(
     slides_dir: str | Path | None = None,
     executed: bool = True,
     log: Callable[[str], None] = print,
+    lang: str = "en",
 ) -> list[DeckResult]:
     """Write a deck per notebook to ``outputs/slides/`` (``<name>-solutions.html`` with solutions).
 
     Each deck is built from the notebook's executed copy (:func:`executed_copy`) unless
     ``executed`` is false or there is none, then from the source without outputs. A deck from a
     fast-mode run carries a banner saying so on every slide.
-    """
-    from .release import SOLUTIONS_DIR, stage_notebook
 
+    ``lang="ko"``: the Korean edition's decks, ``outputs/slides/ko/<name>.html`` (the assets
+    stay in ``outputs/slides/assets/``), from the translated sources; the outputs are those of
+    a Korean executed copy where there is one, else of the English one (same code, same
+    outputs; their figures' labels are then English).
+    """
+    from .release import SOLUTIONS_DIR, check_edition, stage_notebook
+
+    words = DECK_WORDS[check_edition(lang)]
     solutions = Path(solutions_dir) if solutions_dir else SOLUTIONS_DIR
     outputs_dir = Path(outputs_dir)
-    target = Path(slides_dir) if slides_dir else outputs_dir / "slides"
+    base = Path(slides_dir) if slides_dir else outputs_dir / "slides"
+    target = base if lang == "en" else base / lang
     sources = resolve_notebooks(names, solutions)
     target.mkdir(parents=True, exist_ok=True)
-    assets = copy_assets(target)
+    assets = copy_assets(base)
+    if lang != "en":
+        assets = {key: f"../{value}" for key, value in assets.items()}
     results: list[DeckResult] = []
     for source in sources:
-        run = executed_copy(source.stem, outputs_dir) if executed else None
-        nb = read_notebook(run) if run else stage_notebook(source)
+        run = executed_copy(source.stem, outputs_dir, lang) if executed else None
+        if lang == "en" or (run is not None and run.parent.name == lang):
+            nb = read_notebook(run) if run else stage_notebook(source)
+        else:
+            nb = stage_notebook(source, lang=lang)
+            if run is not None:
+                nb = with_outputs_of(nb, read_notebook(run))
         mode = notebook_mode(nb)
-        banner = {"fast": FAST_BANNER, "none": NO_OUTPUTS_BANNER}.get(mode, "")
+        banner = {"fast": words["fast"], "none": words["none"]}.get(mode, "")
         title = heading_of(nb.cells[0].source) if nb.cells else source.stem
         slides = plan_slides(nb, with_solutions)
+        if lang != "en":
+            for slide in slides:
+                for cell in slide.cells:
+                    if cell.metadata.get("deck", {}).get("continued"):
+                        cell.source = cell.source.replace("(continued)", words["continued"])
         html = render_deck(nb, slides, title or source.stem, assets, banner)
         suffix = "-solutions" if with_solutions else ""
         path = target / f"{source.stem}{suffix}.html"

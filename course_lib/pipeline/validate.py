@@ -5,6 +5,10 @@ is stopped), from its own folder. Every exercise is then reported as the autogra
 it: a test cell earns its points when it raises nothing and writes nothing to stderr. Read-only
 cells that were changed are pointed out (the autograder runs the originals), and for a student
 notebook the hidden tests are not there: passing here is necessary, not sufficient.
+
+The report is in the notebook's language (:func:`~.notebook_tools.report_language`: its setup
+cell's ``start(..., lang="ko")``, else ``GAN_COURSE_LANG``, else English), and the kernel runs
+with ``GAN_COURSE_LANG`` set to it, so the checks' messages are in the same language.
 """
 
 from __future__ import annotations
@@ -13,7 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .execute import run_notebook
+from course_lib.i18n import catalog
+
+from .execute import environment, run_notebook
 from .notebook_tools import (
     cell_passed,
     exercises,
@@ -27,9 +33,16 @@ from .notebook_tools import (
     nbgrader_meta,
     points,
     read_notebook,
+    report_language,
     stderr_text,
 )
 from .settings import CELL_TIMEOUT
+
+
+def translator(lang: str) -> Callable[[str], str]:
+    """``_`` for messages in ``lang`` (whatever language the process speaks)."""
+    table = catalog(lang)
+    return lambda message: table.get(message, message)
 
 
 @dataclass
@@ -56,6 +69,7 @@ class ValidationReport:
     exercises: list[ExerciseResult]
     warnings: list[str]
     hidden_tests_present: bool
+    lang: str = "en"
 
     @property
     def ok(self) -> bool:
@@ -69,29 +83,36 @@ class ValidationReport:
         earned = sum(ex.earned or 0 for ex in auto)
         total = sum(ex.points for ex in auto)
         passed = sum(ex.passed for ex in auto)
-        lines = [
-            f"{self.path.name}: {passed} of {len(auto)} exercise(s) pass, "
-            f"{fmt_points(earned)}/{fmt_points(total)} points"
-            + (f"; {len(manual)} written answer(s) graded by hand" if manual else "")
-        ]
+        _ = translator(self.lang)
+        head = _("{name}: {passed} of {total} exercise(s) pass, {earned}/{max} points").format(
+            name=self.path.name,
+            passed=passed,
+            total=len(auto),
+            earned=fmt_points(earned),
+            max=fmt_points(total),
+        )
+        if manual:
+            head += _("; {count} written answer(s) graded by hand").format(count=len(manual))
+        lines = [head]
         width = max([len(ex.name) for ex in self.exercises] + [8])
         for ex in self.exercises:
             if ex.kind == "manual":
-                lines.append(f"  ----  {ex.name:<{width}}  {fmt_points(ex.points)} points, by hand")
+                by_hand = _("{points} points, by hand").format(points=fmt_points(ex.points))
+                lines.append(f"  ----  {ex.name:<{width}}  {by_hand}")
                 continue
-            mark = "PASS" if ex.passed else "FAIL"
+            mark = _("PASS") if ex.passed else _("FAIL")
             score = f"{fmt_points(ex.earned or 0)}/{fmt_points(ex.points)}"
             lines.append(f"  {mark}  {ex.name:<{width}}  {score}")
             for message in ex.messages:
                 for i, line in enumerate(message.splitlines() or [""]):
                     lines.append(("        " if i == 0 else "          ") + line)
         if not self.exercises:
-            lines.append("  (this notebook has no graded exercises)")
+            lines.append("  " + _("(this notebook has no graded exercises)"))
         for warning in self.warnings:
-            lines.append(f"warning: {warning}")
+            lines.append(_("warning: {warning}").format(warning=warning))
         if not self.hidden_tests_present and any(ex.kind == "auto" for ex in self.exercises):
             lines.append(
-                "note: the autograder also runs hidden tests that are not in this notebook."
+                _("note: the autograder also runs hidden tests that are not in this notebook.")
             )
         return "\n".join(lines)
 
@@ -129,23 +150,31 @@ def sandbox_choice(sandbox: str) -> tuple[bool, str | None]:
 
 
 def validate(
-    path: str | Path, timeout: float = CELL_TIMEOUT, fast: bool = True, sandbox: str = "auto"
+    path: str | Path,
+    timeout: float = CELL_TIMEOUT,
+    fast: bool = True,
+    sandbox: str = "auto",
+    lang: str | None = None,
 ) -> ValidationReport:
     """Run the notebook at ``path`` and report its exercises (see the module docstring).
 
     The kernel runs in the grading sandbox where it can (``sandbox``: see :func:`sandbox_choice`).
+    ``lang`` overrides the language the notebook chooses for the report and the kernel.
     """
     path = Path(path).resolve()
     nb = read_notebook(path)
+    lang = report_language(nb, lang)
+    _ = translator(lang)
     use_sandbox, note = sandbox_choice(sandbox)
     warnings = [
-        f"read-only cell {name} was changed; the autograder runs the original"
+        _("read-only cell {name} was changed; the autograder runs the original").format(name=name)
         for name in _changed_readonly(nb)
     ]
     if note:
         warnings.append(note)
     hidden = any(has_hidden_tests(c.source) for c in nb.cells if is_test(c))
-    run_notebook(nb, path.parent, timeout=timeout, fast=fast, sandbox=use_sandbox)
+    with environment(GAN_COURSE_LANG=lang):
+        run_notebook(nb, path.parent, timeout=timeout, fast=fast, sandbox=use_sandbox)
     by_id = {grade_id(c): c for c in nb.cells if grade_id(c)}
     results: list[ExerciseResult] = []
     for ex in exercises(nb):
@@ -153,13 +182,17 @@ def validate(
             results.append(ExerciseResult(ex.name, "manual", ex.points, None))
             continue
         if not ex.grade_ids:
-            warnings.append(f"answer cell {ex.name} has no test cell")
+            warnings.append(_("answer cell {name} has no test cell").format(name=ex.name))
             continue
         result = ExerciseResult(ex.name, "auto", ex.points, 0.0)
         answer = by_id.get(ex.answer_id or ex.name)
         answer_error = first_error(answer) if answer is not None and is_answer(answer) else None
         if answer_error:
-            result.messages.append(f"the answer cell failed: {answer_error[0]}: {answer_error[1]}")
+            result.messages.append(
+                _("the answer cell failed: {error}").format(
+                    error=f"{answer_error[0]}: {answer_error[1]}"
+                )
+            )
         for gid in ex.grade_ids:
             cell = by_id[gid]
             if cell_passed(cell):
@@ -169,12 +202,12 @@ def validate(
             if err and err[0] in ("AssertionError", "CheckFailed") and err[1]:
                 message = err[1]
             elif err and err[0] == "NotImplementedError":
-                message = "not written yet (it raises NotImplementedError)"
+                message = _("not written yet (it raises NotImplementedError)")
             elif err:
                 message = f"{err[0]}: {err[1]}"
             else:
                 message = (
-                    "wrote to stderr (the autograder counts that as a failure): "
+                    _("wrote to stderr (the autograder counts that as a failure): ")
                     + (stderr_text(cell).strip()[:300])
                 )
             result.messages.append(f"{gid}: {message}")
@@ -182,8 +215,11 @@ def validate(
     for i, cell in enumerate(nb.cells):
         err = first_error(cell) if cell.cell_type == "code" else None
         if err and not (is_test(cell) or is_answer(cell)):
-            warnings.append(f"{grade_id(cell) or f'cell {i + 1}'} raised {err[0]}: {err[1][:200]}")
-    return ValidationReport(path, results, warnings, hidden)
+            where = grade_id(cell) or f"cell {i + 1}"
+            warnings.append(
+                _("{cell} raised {error}").format(cell=where, error=f"{err[0]}: {err[1][:200]}")
+            )
+    return ValidationReport(path, results, warnings, hidden, lang)
 
 
 def validate_command(
@@ -192,8 +228,9 @@ def validate_command(
     fast: bool = True,
     log: Callable[[str], None] = print,
     sandbox: str = "auto",
+    lang: str | None = None,
 ) -> int:
     """Validate and print; the exit status (0 when every exercise passes)."""
-    report = validate(path, timeout=timeout, fast=fast, sandbox=sandbox)
+    report = validate(path, timeout=timeout, fast=fast, sandbox=sandbox, lang=lang)
     log(report.text())
     return 0 if report.ok else 1
