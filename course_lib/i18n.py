@@ -106,6 +106,11 @@ def gettext(message: str) -> str:
 _ = gettext
 
 
+def gettext_in(lang: str, message: str) -> str:
+    """``message`` in ``lang``, whatever the current language (text written for another edition)."""
+    return catalog(normalise(lang)).get(message, message)
+
+
 def use_korean_font() -> str | None:
     """Make matplotlib draw Hangul: the Nanum Gothic that ``koreanize-matplotlib`` bundles.
 

@@ -147,7 +147,7 @@ def test_a_bad_repository_address_is_refused_in_one_line(tmp_path, capsys, optio
     assert problem in err and len(err.splitlines()) == 1
 
 
-def _run_setup_install(monkeypatch, returncode: int, stderr: str) -> None:
+def _run_setup_install(monkeypatch, returncode: int, stderr: str, lang: str = "en") -> None:
     """Run the setup cell's Colab install as Colab would, with pip's result replaced."""
     calls = []
 
@@ -157,7 +157,8 @@ def _run_setup_install(monkeypatch, returncode: int, stderr: str) -> None:
 
     monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
     monkeypatch.setattr(subprocess, "run", fake_run)
-    code = "import sys\n# " + nt.colab_install_code(config.Repository.checked(FORK, "spring"))
+    repo = config.Repository.checked(FORK, "spring")
+    code = "import sys\n# " + nt.colab_install_code(repo, lang)
     try:
         exec(compile(code, "setup", "exec"), {})
     finally:
@@ -173,3 +174,12 @@ def test_colab_install_failure_is_one_sentence_for_the_learner(monkeypatch):
     assert "Traceback" not in message and "\n" not in message
     with pytest.raises(SystemExit, match="cannot reach the internet"):
         _run_setup_install(monkeypatch, 1, "fatal: Could not resolve host: github.com")
+
+
+def test_the_korean_setup_cell_says_it_in_korean(monkeypatch):
+    with pytest.raises(SystemExit) as info:
+        _run_setup_install(monkeypatch, 1, "fatal: repository 'x' not found", lang="ko")
+    message = str(info.value)
+    assert FORK in message and "강사에게" in message and "\n" not in message
+    with pytest.raises(SystemExit, match="인터넷"):
+        _run_setup_install(monkeypatch, 1, "Could not resolve host: github.com", lang="ko")

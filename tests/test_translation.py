@@ -107,3 +107,20 @@ def test_a_message_in_two_catalogs_has_one_translation():
                 if earlier[1] != message.string:
                     clashes.append(f"{message.id!r}: {earlier} vs {(domain, message.string)}")
     assert clashes == []
+
+
+def test_the_pipeline_catalog_holds_every_marked_message_in_korean():
+    """The commands' report lines and the setup cell's install messages (domain ``pipeline``)."""
+    import re
+
+    from babel.messages.pofile import read_po
+
+    from course_lib.i18n import catalog_path, extract
+
+    with open(catalog_path("ko", "pipeline"), "rb") as handle:
+        held = {str(m.id): str(m.string) for m in read_po(handle, locale="ko") if m.id}
+    assert set(held) == set(extract("pipeline"))
+    fields = re.compile(r"\{[^{}]*\}")
+    for msgid, msgstr in held.items():
+        assert re.search("[\uac00-\ud7a3]", msgstr), msgid
+        assert sorted(fields.findall(msgid)) == sorted(fields.findall(msgstr)), msgid

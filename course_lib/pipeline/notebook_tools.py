@@ -300,18 +300,35 @@ def clear_outputs(nb: NotebookNode) -> NotebookNode:
     return nb
 
 
-def colab_install_code(repo: Repository | None = None) -> str:
-    """The setup cell's Colab install, the value of ``# {{COLAB_INSTALL}}``.
+def colab_install_code(repo: Repository | None = None, lang: str = "en") -> str:
+    """The setup cell's Colab install, the value of ``# {{COLAB_INSTALL}}``, in ``lang``.
 
     Its first line completes the comment the placeholder stands in. When pip fails (the
     repository is not reachable, was renamed or is private, or the runtime is offline) the cell
     stops with one sentence that says so and what to do, instead of pip's traceback.
     """
     from course_lib.config import Repository
+    from course_lib.i18n import N_, gettext_in
 
     repo = repo or Repository()
     where = f"{repo.url} (branch {repo.branch})"
-    return f"""course_lib's repository: {where}.
+    comment = gettext_in(lang, N_("course_lib's repository: {where}.")).format(where=where)
+    offline = gettext_in(
+        lang,
+        N_(
+            "course_lib could not be installed: this Colab runtime cannot reach the internet, "
+            "so check its connection and run this cell again."
+        ),
+    )
+    moved = gettext_in(
+        lang,
+        N_(
+            "course_lib could not be installed from {where}: the repository is not reachable "
+            "there (renamed, private or mistyped), so ask your instructor for the course's "
+            "current repository address."
+        ),
+    ).format(where=where)
+    return f"""{comment}
 if "google.colab" in sys.modules:
     import subprocess
 
@@ -322,15 +339,8 @@ if "google.colab" in sys.modules:
     )
     if _pip.returncode != 0:
         if "resolve host" in _pip.stderr or "unreachable" in _pip.stderr:
-            raise SystemExit(
-                "course_lib could not be installed: this Colab runtime cannot reach the "
-                "internet, so check its connection and run this cell again."
-            )
-        raise SystemExit(
-            "course_lib could not be installed from {where}: the "
-            "repository is not reachable there (renamed, private or mistyped), so ask your "
-            "instructor for the course's current repository address."
-        )"""
+            raise SystemExit({offline!r})
+        raise SystemExit({moved!r})"""
 
 
 def edition_words(lang: str) -> dict[str, str]:
@@ -366,7 +376,7 @@ def placeholder_values(
             f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({url})"
         ),
         "PIP_SPEC": repo.pip_spec(),
-        "COLAB_INSTALL": colab_install_code(repo),
+        "COLAB_INSTALL": colab_install_code(repo, lang),
         "REPO_URL": repo.url,
         "REPO_BRANCH": repo.branch,
         "NOTEBOOK": Path(notebook_relpath).name,
