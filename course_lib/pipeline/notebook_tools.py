@@ -339,8 +339,23 @@ if "google.colab" in sys.modules:
     )
     if _pip.returncode != 0:
         if "resolve host" in _pip.stderr or "unreachable" in _pip.stderr:
-            raise SystemExit({offline!r})
-        raise SystemExit({moved!r})"""
+            raise SystemExit(
+{_string_lines(offline, 16)}
+            )
+        raise SystemExit(
+{_string_lines(moved, 12)}
+        )"""
+
+
+def _string_lines(text: str, indent: int) -> str:
+    """``text`` as adjacent string literals of about 72 columns (Hangul: two), one per line."""
+    import textwrap
+
+    width = 72 if text.isascii() else 40
+    pieces = textwrap.wrap(
+        text, width, drop_whitespace=False, break_on_hyphens=False, break_long_words=False
+    ) or [""]
+    return "\n".join(" " * indent + repr(piece) for piece in pieces)
 
 
 def edition_words(lang: str) -> dict[str, str]:
