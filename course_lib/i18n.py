@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime
 import functools
 import os
+import re
 from pathlib import Path
 
 #: Languages the course speaks, by code.
@@ -109,6 +110,79 @@ _ = gettext
 def gettext_in(lang: str, message: str) -> str:
     """``message`` in ``lang``, whatever the current language (text written for another edition)."""
     return catalog(normalise(lang)).get(message, message)
+
+
+#: Korean particles written for both kinds of word before them: (after a final consonant,
+#: after a vowel). A message fills in names it cannot know, so its catalog entry writes
+#: "{name}은(는)"; :func:`korean_particles` picks the one that fits the name filled in.
+_PARTICLES = {
+    "은(는)": ("은", "는"),
+    "는(은)": ("은", "는"),
+    "이(가)": ("이", "가"),
+    "가(이)": ("이", "가"),
+    "을(를)": ("을", "를"),
+    "를(을)": ("을", "를"),
+    "과(와)": ("과", "와"),
+    "와(과)": ("과", "와"),
+    "(이)라": ("이라", "라"),
+}
+_PARTICLE_RE = re.compile("(" + "|".join(re.escape(p) for p in [*_PARTICLES, "(으)로"]) + ")")
+#: How the last digit reads: 0 영, 1 일, 3 삼, 6 육, 7 칠, 8 팔 end in a consonant; 1 7 8 in ㄹ.
+_DIGIT_FINAL = {"0": "ㅇ", "1": "ㄹ", "3": "ㅁ", "6": "ㄱ", "7": "ㄹ", "8": "ㄹ"}
+#: Word endings of English names read with a final consonant (pool 풀, block 블록, GAN 간).
+_LATIN_FINALS = (
+    ("ng", "ㅇ"),
+    ("ck", "ㄱ"),
+    ("l", "ㄹ"),
+    ("m", "ㅁ"),
+    ("n", "ㄴ"),
+    ("k", "ㄱ"),
+    ("p", "ㅂ"),
+)
+#: Single capital letters whose Korean names end in a consonant (엘, 엠, 엔, 알).
+_LETTER_FINAL = {"L": "ㄹ", "M": "ㅁ", "N": "ㄴ", "R": "ㄹ"}
+_CLOSERS = ")]}'\"`*"
+
+
+def _final_consonant(before: str) -> str | None:
+    """The final consonant the text before a particle ends in when read aloud (None: a vowel)."""
+    text = before.rstrip(_CLOSERS)
+    if not text:
+        return None
+    last = text[-1]
+    if "\uac00" <= last <= "\ud7a3":
+        final = (ord(last) - 0xAC00) % 28
+        return None if final == 0 else ("ㄹ" if final == 8 else "ㄱ")
+    if last.isdigit():
+        return _DIGIT_FINAL.get(last)
+    if last.isascii() and last.isalpha():
+        word = re.search(r"[A-Za-z]+$", text).group(0)
+        if len(word) == 1 or word.isupper() and len(word) <= 3 and word != "GAN":
+            return _LETTER_FINAL.get(word[-1].upper())
+        lower = word.lower()
+        for ending, final in _LATIN_FINALS:
+            if lower.endswith(ending):
+                return final
+    return None
+
+
+def korean_particles(text: str) -> str:
+    """Resolve the double particles of a Korean message ("{name}은(는)") for what precedes them.
+
+    ``ImagePool은(는)`` becomes ``ImagePool은`` (풀), ``get_disc_loss은(는)`` becomes
+    ``get_disc_loss는`` (로스), ``(2, 3)을(를)`` becomes ``(2, 3)을`` (삼); "(으)로" drops "으"
+    after a vowel or ㄹ. Text without them is returned as it is.
+    """
+
+    def pick(match: re.Match[str]) -> str:
+        particle = match.group(1)
+        final = _final_consonant(text[: match.start()])
+        if particle == "(으)로":
+            return "으로" if final not in (None, "ㄹ") else "로"
+        consonant, vowel = _PARTICLES[particle]
+        return consonant if final is not None else vowel
+
+    return _PARTICLE_RE.sub(pick, text) if "(" in text else text
 
 
 def use_korean_font() -> str | None:

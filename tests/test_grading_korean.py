@@ -98,6 +98,9 @@ def test_every_translation_is_hangul_with_the_same_fields() -> None:
         assert msgstr.count("\n") == msgid.count("\n"), f"other lines than {msgid!r}"
 
 
+DOUBLE_PARTICLE = re.compile(r"은\(는\)|이\(가\)|을\(를\)|와\(과\)|\(으\)로")
+
+
 def test_english_left_finds_sentences_but_not_code() -> None:
     assert english_left("작성한 f는 the loss is wrong here: 합니다.")
     assert not english_left("작성한 `the loss is wrong` 코드: adv_criterion(prediction, target)")
@@ -111,7 +114,29 @@ def test_every_mutant_is_rejected_in_korean(korean) -> None:
         message = _message(case)
         if not HANGUL.search(message) or english_left(message):
             failures.append(f"{case.id}: {english_left(message)}\n{message}")
+        if DOUBLE_PARTICLE.search(message):
+            failures.append(f"{case.id}: a double particle is left\n{message}")
     assert not failures, "\n\n".join(failures)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("작성한 ImagePool은(는)", "작성한 ImagePool은"),
+        ("작성한 get_disc_loss은(는)", "작성한 get_disc_loss는"),
+        ("(2, 3)을(를)", "(2, 3)을"),
+        ("combine_vectors('ValueError')이(가)", "combine_vectors('ValueError')가"),
+        ("`ResidualBlock`와(과)", "`ResidualBlock`과"),
+        ("float64(으)로", "float64로"),
+        ("손실(으)로", "손실로"),
+        ("배열(으)로", "배열로"),
+        ("생성자(으)로", "생성자로"),
+        ("GAN(이)라", "GAN이라"),
+        ("no particle (here)", "no particle (here)"),
+    ],
+)
+def test_double_particles_fit_the_word_before_them(text: str, expected: str) -> None:
+    assert i18n.korean_particles(text) == expected
 
 
 def test_a_wrong_answer_to_every_exercise_is_korean_under_the_environment_variable(

@@ -13,13 +13,19 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ..i18n import _
+from ..i18n import _, korean_particles
 
 __all__ = ["CheckFailed", "install_name_hint", "name_hint"]
 
 
 class CheckFailed(AssertionError):
-    """A wrong answer; the message says what is wrong, in the learner's terms."""
+    """A wrong answer; the message says what is wrong, in the learner's terms.
+
+    A Korean message's double particles ("{who}은(는)") are resolved for the names filled in.
+    """
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(korean_particles(message) if isinstance(message, str) else message)
 
     def _render_traceback_(self) -> list[str]:
         """The lines IPython shows in place of the traceback: the message alone."""
@@ -31,10 +37,12 @@ def name_hint(exc: BaseException, answer_names: Iterable[str]) -> str | None:
     name = getattr(exc, "name", None)
     if not isinstance(exc, NameError) or name not in set(answer_names):
         return None
-    return _(
-        "NameError: {name} is not defined yet. Run the cell where you write {name} (the "
-        "exercise cell above this check) first, then run this check again."
-    ).format(name=name)
+    return korean_particles(
+        _(
+            "NameError: {name} is not defined yet. Run the cell where you write {name} (the "
+            "exercise cell above this check) first, then run this check again."
+        ).format(name=name)
+    )
 
 
 def install_name_hint(answer_names: Callable[[], Iterable[str]]) -> bool:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from course_lib.i18n import catalog
+from course_lib.i18n import catalog, korean_particles
 
 from .execute import environment, run_notebook
 from .notebook_tools import (
@@ -167,7 +167,11 @@ def validate(
     _ = translator(lang)
     use_sandbox, note = sandbox_choice(sandbox)
     warnings = [
-        _("read-only cell {name} was changed; the autograder runs the original").format(name=name)
+        korean_particles(
+            _("read-only cell {name} was changed; the autograder runs the original").format(
+                name=name
+            )
+        )
         for name in _changed_readonly(nb)
     ]
     if note:
