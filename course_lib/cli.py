@@ -91,6 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--force", action="store_true", help="with --full: run again what is done already"
     )
+    p.add_argument(
+        "--lang",
+        choices=EDITION_CHOICES,
+        default="en",
+        help="the edition: en (default), ko (the Korean notebooks, into executed/ko/ and "
+        "figures/ko/, report.ko.md) or all (both, English first)",
+    )
 
     p = sub.add_parser(
         "slides",
@@ -298,20 +305,24 @@ def _build(args: argparse.Namespace) -> int:
     )
 
     timeout = args.timeout or (FULL_CELL_TIMEOUT if args.full else BUILD_CELL_TIMEOUT)
-    report = build(
-        args.solutions,
-        args.outputs,
-        args.data,
-        timeout=timeout,
-        full=args.full,
-        only=args.only,
-        force=args.force,
-    )
-    print()
-    if report.failed:
-        print("FAILED: " + ", ".join(report.failed) + f" (see {report.report_path})")
+    failed = False
+    for lang in ("en", "ko") if args.lang == "all" else (args.lang,):
+        report = build(
+            args.solutions,
+            args.outputs,
+            args.data,
+            timeout=timeout,
+            full=args.full,
+            only=args.only,
+            force=args.force,
+            lang=lang,
+        )
+        print()
+        if report.failed:
+            failed = True
+            print("FAILED: " + ", ".join(report.failed) + f" (see {report.report_path})")
     print(f"Open the course in JupyterLab:  {jupyter_hint()}")
-    return 1 if report.failed else 0
+    return 1 if failed else 0
 
 
 def _slides(args: argparse.Namespace) -> int:

@@ -144,3 +144,35 @@ def test_the_fast_mode_stamp_is_visible_and_keeps_the_figure(tmp_path):
     assert stamped.getpixel((200, band + 150)) == (255, 255, 255)  # the figure, below the band
     row = [stamped.getpixel((x, band // 2)) for x in range(400)]
     assert any(p[0] > 240 and p[1] > 240 for p in row), "no text in the band"
+
+
+def test_the_korean_build_runs_the_korean_notebooks_into_their_own_folders(
+    tmp_path, fake_data, monkeypatch
+):
+    from course_lib.pipeline.translation import english_hash, needs_translation
+
+    monkeypatch.setenv("BUILD_TEST_DIR", str(tmp_path))
+    solutions, outputs = tmp_path / "solutions", tmp_path / "outputs"
+    _write_sources(solutions)
+    (solutions / "ko").mkdir()
+    for source in sorted(solutions.glob("*.ipynb")):
+        lines = []
+        for cell in read_notebook(source).cells:
+            if needs_translation(cell):
+                lines += [f"[cell.{cell.id}]", f'en = "{english_hash(cell.source)}"']
+                if cell.cell_type == "markdown":
+                    lines.append(f"text = '''\n{cell.source}\n\n한국어 번역입니다.\n'''")
+                else:
+                    lines.append("same = true")
+        (solutions / "ko" / f"{source.stem}.toml").write_text("\n".join(lines), encoding="utf-8")
+    report = build(
+        solutions, outputs, data_dir=tmp_path / "data", timeout=120, progress=False,
+        log=lambda line: None, lang="ko", only=["01_lesson"],
+    )  # fmt: skip
+    assert report.failed == [] and report.report_path == outputs / "report.ko.md"
+    executed = read_notebook(outputs / "executed" / "ko" / "01_lesson.ipynb")
+    assert "한국어 번역입니다." in executed.cells[0].source
+    assert not (outputs / "executed" / "01_lesson.ipynb").exists(), "the English copy was written"
+    (figure,) = sorted((outputs / "figures" / "ko" / "01_lesson").glob("*.png"))
+    assert Image.open(figure).convert("RGB").getpixel((0, 0)) == (176, 0, 32)  # stamped
+    assert (outputs / "report.ko.md").is_file() and not (outputs / "report.md").exists()

@@ -14,6 +14,12 @@ shows a progress bar per notebook whose ETA comes from the previous run's cell t
 was one. It is resumable: a notebook that finished is kept while its source is unchanged
 (``--force`` runs it again), and a notebook that was interrupted runs again with its training
 resuming from the checkpoints it saved.
+
+``build(lang="ko")`` (``--lang ko``) runs the Korean edition the same way: executed notebooks in
+``executed/ko/``, figures in ``figures/ko/<notebook>/`` (Korean titles and labels, the fast-mode
+band in Korean), ``report.ko.md`` and, with ``full``, the Korean decks. Both editions train
+through the same ``checkpoints/`` folder, so a full Korean build reuses the models the English
+one trained (and the other way round).
 """
 
 from __future__ import annotations
@@ -162,11 +168,13 @@ def generate_data(data_dir: Path) -> str:
     return f"ok ({time.monotonic() - start:.1f} s)"
 
 
-def save_figures(nb: NotebookNode, folder: Path, mark: str | None = None) -> list[Path]:
+def save_figures(
+    nb: NotebookNode, folder: Path, mark: str | None = None, lang: str | None = None
+) -> list[Path]:
     """Write every ``image/png`` output of ``nb`` to ``folder/NN.png`` (the folder is replaced).
 
     With ``mark`` (the fast build's "fast mode: smoke test, not a result") every figure gets a
-    band across the top that says so.
+    band across the top that says so, in ``lang`` (default: the course's language now).
     """
     from course_lib.figures.marks import stamp_png
 
@@ -189,7 +197,7 @@ def save_figures(nb: NotebookNode, folder: Path, mark: str | None = None) -> lis
             folder.mkdir(parents=True, exist_ok=True)
             path = folder / f"{len(written) + 1:02d}.png"
             raw = base64.b64decode(png if isinstance(png, str) else "".join(png))
-            path.write_bytes(stamp_png(raw, mark) if mark else raw)
+            path.write_bytes(stamp_png(raw, mark, lang=lang) if mark else raw)
             written.append(path)
     return written
 
@@ -420,12 +428,14 @@ def build(
     force: bool = False,
     progress: bool = True,
     decks: bool = True,
+    lang: str = "en",
 ) -> BuildReport:
     """Generate the datasets, run the solution notebooks, write figures and the report.
 
     Fast mode by default (``outputs/``); with ``full`` the default settings, into
     ``outputs/full/``, resumable, followed by the decks (see the module docstring). ``only``
-    limits the run to these notebooks (names or paths); ``progress`` shows the bars.
+    limits the run to these notebooks (names or paths); ``progress`` shows the bars. ``lang``
+    the edition (``en``, or ``ko``: the Korean notebooks, in ``executed/ko/``).
     """
     from course_lib.figures.marks import FAST_MODE_MARK
 
@@ -437,8 +447,11 @@ def build(
     data_status = generate_data(data)
     log(f"  {data_status}")
     runs: list[NotebookRun] = []
-    executed_dir = root / "executed"
-    executed_dir.mkdir(parents=True, exist_ok=True)
+    executed_dir = root / "executed"  # the kernels' folder, whatever the edition
+    edition = "" if lang == "en" else lang
+    kept_dir = executed_dir / edition if edition else executed_dir
+    figures_dir = root / "figures" / edition if edition else root / "figures"
+    kept_dir.mkdir(parents=True, exist_ok=True)
     sources = list_sources(solutions_dir)
     if only:
         wanted = {Path(name).stem for name in only}
@@ -453,8 +466,9 @@ def build(
     mode = "default settings" if full else "fast mode"
     with environment(GAN_COURSE_DATA=str(data.resolve())):
         for n, path in enumerate(sources, 1):
-            done = state.get(path.name, {})
-            executed = executed_dir / path.name
+            key = f"{edition}/{path.name}" if edition else path.name
+            done = state.get(key, {})
+            executed = kept_dir / path.name
             if (
                 full
                 and not force
@@ -463,7 +477,7 @@ def build(
                 and executed.is_file()
             ):
                 nb = read_notebook(executed)
-                figures = sorted((root / "figures" / path.stem).glob("*.png"))
+                figures = sorted((figures_dir / path.stem).glob("*.png"))
                 cell_seconds = {int(k): v for k, v in done.get("cell_seconds", {}).items()}
                 run = summarize_run(nb, path.name, done.get("seconds", 0.0), figures, cell_seconds)
                 run.kept = True
@@ -476,7 +490,8 @@ def build(
             log(f"[{n}/{len(sources)}] running {path.name} ({mode}){eta} ...")
             t0 = time.monotonic()
             try:
-                nb = stage_notebook(path)  # as graded: placeholders filled in, conventions checked
+                # as graded: placeholders filled in, conventions checked, translated
+                nb = stage_notebook(path, lang=lang)
             except ReleaseError as exc:
                 runs.append(NotebookRun(path.name, "failed", 0.0, error=" ".join(str(exc).split())))
                 log(f"  failed: {exc}")
@@ -498,12 +513,12 @@ def build(
             nb.metadata["gan_course"] = {"mode": "full" if full else "fast"}
             write_notebook(nb, executed)
             figures = save_figures(
-                nb, root / "figures" / path.stem, mark=None if full else FAST_MODE_MARK
+                nb, figures_dir / path.stem, mark=None if full else FAST_MODE_MARK, lang=lang
             )
             run = summarize_run(nb, path.name, seconds, figures, bar.cell_seconds)
             runs.append(run)
             if full:
-                state[path.name] = {
+                state[key] = {
                     "status": run.status,
                     "source": source_digest(path),
                     "seconds": round(seconds, 1),
@@ -520,7 +535,7 @@ def build(
         data_status=data_status,
         runs=runs,
         seconds=time.monotonic() - start,
-        report_path=root / "report.md",
+        report_path=root / (f"report.{edition}.md" if edition else "report.md"),
         full=full,
     )
     if full and decks and any(r.ok for r in runs):
@@ -532,6 +547,7 @@ def build(
                 solutions_dir=Path(solutions_dir),
                 outputs_dir=outputs_dir,
                 log=lambda line: log(f"  deck {line}"),
+                lang=lang,
             )
             report.decks = [d.path for d in built]
         except SlidesError as exc:
