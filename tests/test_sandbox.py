@@ -150,3 +150,54 @@ def test_a_validated_notebook_works_on_a_private_copy_of_its_folder(tmp_path):
     assert outputs[0]["text"].strip() == "hello"
     assert outputs[2]["ename"] == "FileNotFoundError"
     assert outputs[3]["text"].startswith("True False") and "new.txt" in outputs[3]["text"]
+
+
+@needs_bwrap
+def test_plain_nbgrader_autograde_with_the_course_config_grades_in_the_sandbox(tmp_path):
+    """``nbgrader autograde`` (and so the formgrader's button) starts sandboxed kernels too."""
+    import subprocess
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tests" / "fixtures"))
+    import course_fixture as cf
+
+    from course_lib.pipeline.notebook_tools import notebook_text, read_notebook
+    from course_lib.pipeline.release import generate_assignments, release
+
+    course = tmp_path / "course"
+    course.mkdir()
+    config = course / "nbgrader_config.py"
+    config.write_text(
+        "from course_lib.pipeline.settings import configure_nbgrader\n"
+        "c = get_config()  # noqa: F821\n"
+        "c.CourseDirectory.course_id = 'sandbox-test'\n"
+        "c.Execute.timeout = 30\n"
+        "configure_nbgrader(c)\n",
+        encoding="utf-8",
+    )
+    solutions = tmp_path / "solutions"
+    cf.write_fixture_solutions(solutions)
+    release(solutions, tmp_path / "notebooks", stage_into=course)
+    generate_assignments(course, [cf.NAME], config)
+    escape = course / "written-by-the-submission.txt"
+    attack = (
+        "import os\n"
+        f"print('SOURCE-VISIBLE', os.path.exists({str(course / 'source')!r}))\n"
+        f"open({str(escape)!r}, 'w').write('x')\n"
+    )
+    student = read_notebook(tmp_path / "notebooks" / f"{cf.NAME}.ipynb")
+    student.cells.insert(2, new_code_cell(attack))
+    target = course / "submitted" / "eve" / cf.NAME / f"{cf.NAME}.ipynb"
+    target.parent.mkdir(parents=True)
+    target.write_text(notebook_text(student), encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-m", "nbgrader", "autograde", cf.NAME, "--force"],
+        cwd=course, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    graded = course / "autograded" / "eve" / cf.NAME / f"{cf.NAME}.ipynb"
+    assert graded.is_file(), done.stdout[-2000:] + done.stderr[-2000:]
+    outputs = [out for cell in read_notebook(graded).cells for out in cell.get("outputs", [])]
+    printed = "".join(out.get("text", "") for out in outputs)
+    assert "SOURCE-VISIBLE False" in printed
+    assert not escape.exists()
