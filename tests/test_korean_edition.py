@@ -383,9 +383,14 @@ def test_the_notebooks_setup_cell_chooses_the_language_of_reports(monkeypatch):
     assert nt.notebook_language(nb) is None and nt.report_language(nb) == "en"
     monkeypatch.setenv("GAN_COURSE_LANG", "ko")
     assert nt.report_language(nb) == "ko"
-    english = nt.read_notebook(NOTEBOOKS_DIR / "06_image_pool.ipynb")
-    korean = nt.read_notebook(NOTEBOOKS_DIR / "ko" / "06_image_pool.ipynb")
-    assert nt.report_language(english) == "en" and nt.report_language(korean) == "ko"
+    setup.source = 'session = start("digits", real="mnist" if on_colab() else None, lang="ko")'
+    assert nt.notebook_language(nb) == "ko"
+    monkeypatch.delenv("GAN_COURSE_LANG")
+    for path in list_sources(SOLUTIONS_DIR):
+        english = nt.read_notebook(NOTEBOOKS_DIR / path.name)
+        korean = nt.read_notebook(NOTEBOOKS_DIR / "ko" / path.name)
+        assert nt.report_language(english) == "en", path.name
+        assert nt.report_language(korean) == "ko", path.name
 
 
 def test_feedback_hides_hidden_tests_with_a_note_in_the_notebooks_language():
