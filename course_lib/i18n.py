@@ -129,9 +129,11 @@ _PARTICLES = {
 _PARTICLE_RE = re.compile("(" + "|".join(re.escape(p) for p in [*_PARTICLES, "(으)로"]) + ")")
 #: How the last digit reads: 0 영, 1 일, 3 삼, 6 육, 7 칠, 8 팔 end in a consonant; 1 7 8 in ㄹ.
 _DIGIT_FINAL = {"0": "ㅇ", "1": "ㄹ", "3": "ㅁ", "6": "ㄱ", "7": "ㄹ", "8": "ㄹ"}
-#: Word endings of English names read with a final consonant (pool 풀, block 블록, GAN 간).
+#: Word endings of English names read with a final consonant (pool 풀, block 블록, GAN 간,
+#: None 논: a silent e after n).
 _LATIN_FINALS = (
     ("ng", "ㅇ"),
+    ("ne", "ㄴ"),
     ("ck", "ㄱ"),
     ("l", "ㄹ"),
     ("m", "ㅁ"),

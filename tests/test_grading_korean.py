@@ -128,6 +128,7 @@ def test_every_mutant_is_rejected_in_korean(korean) -> None:
         ("combine_vectors('ValueError')이(가)", "combine_vectors('ValueError')가"),
         ("`ResidualBlock`와(과)", "`ResidualBlock`과"),
         ("float64(으)로", "float64로"),
+        ("(2, 3, 8, 8) 배치, None(으)로", "(2, 3, 8, 8) 배치, None으로"),
         ("손실(으)로", "손실로"),
         ("배열(으)로", "배열로"),
         ("생성자(으)로", "생성자로"),

@@ -383,9 +383,14 @@ def test_the_notebooks_setup_cell_chooses_the_language_of_reports(monkeypatch):
     assert nt.notebook_language(nb) is None and nt.report_language(nb) == "en"
     monkeypatch.setenv("GAN_COURSE_LANG", "ko")
     assert nt.report_language(nb) == "ko"
-    english = nt.read_notebook(NOTEBOOKS_DIR / "06_image_pool.ipynb")
-    korean = nt.read_notebook(NOTEBOOKS_DIR / "ko" / "06_image_pool.ipynb")
-    assert nt.report_language(english) == "en" and nt.report_language(korean) == "ko"
+    setup.source = 'session = start("digits", real="mnist" if on_colab() else None, lang="ko")'
+    assert nt.notebook_language(nb) == "ko"
+    monkeypatch.delenv("GAN_COURSE_LANG")
+    for path in list_sources(SOLUTIONS_DIR):
+        english = nt.read_notebook(NOTEBOOKS_DIR / path.name)
+        korean = nt.read_notebook(NOTEBOOKS_DIR / "ko" / path.name)
+        assert nt.report_language(english) == "en", path.name
+        assert nt.report_language(korean) == "ko", path.name
 
 
 def test_feedback_hides_hidden_tests_with_a_note_in_the_notebooks_language():
@@ -403,10 +408,13 @@ def test_feedback_hides_hidden_tests_with_a_note_in_the_notebooks_language():
 
 
 def test_validate_reports_in_the_notebooks_language(tmp_path, capsys):
+    from nbformat.v4 import new_code_cell
+
     solutions, notebooks = write_course(tmp_path)
     release(solutions, notebooks / "ko", lang="ko")
     student = notebooks / "ko" / f"{cf.NAME}.ipynb"
     nb = cf.solved(nt.read_notebook(student), skip=("combine_vectors",))
+    nb.cells.append(new_code_cell('raise ValueError("no plot")'))
     nt.write_notebook(nb, student)
     assert main(["validate", str(student), "--lang", "ko", "--sandbox", "off"]) == 1
     out = capsys.readouterr().out
@@ -414,3 +422,4 @@ def test_validate_reports_in_the_notebooks_language(tmp_path, capsys):
     assert "  실패  combine_vectors" in out and "  통과  normalize_pixels" in out
     assert "아직 작성하지 않았습니다(NotImplementedError가 발생합니다)" in out
     assert "why_one_hot" in out and "2점, 사람이 채점" in out
+    assert f"경고: 셀 {len(nb.cells)}에서 오류가 났습니다: ValueError: no plot" in out

@@ -12,6 +12,7 @@ from course_lib.pipeline.translation import (
     Entry,
     english_hash,
     load,
+    needs_translation,
     translate,
     translation_path,
 )
@@ -68,6 +69,23 @@ def test_a_translation_that_changes_what_must_stay_is_rejected(index, text, prob
     nb = _nb()
     _, report = translate(nb, {nb.cells[index].id: _entry(nb, index, text)}, "nb")
     assert any(problem in line for line in report.problems), report.problems
+
+
+@pytest.mark.parametrize(
+    ("source", "prose"),
+    [
+        ('plt.axhline(0.69, color="gray", linestyle="--", label="log 2: D is guessing")', True),
+        ('plot_losses(h, title="generator: adversarial + 100 x L1")', True),
+        ('print("checkpoint:", path)', True),
+        ('print("the loss is small")', True),
+        ('plot_losses({"loss_D": h["loss_D"]}, title="D", ax=axes[0], color="gray")', False),
+        ('x = load("train", mode="eval")', False),
+    ],
+)
+def test_a_code_cell_with_words_a_learner_reads_needs_a_translation(source, prose):
+    cell = new_code_cell(source)
+    cell.id = "code-1"
+    assert needs_translation(cell) is prose
 
 
 def test_every_notebook_is_translated():

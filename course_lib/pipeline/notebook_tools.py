@@ -37,7 +37,9 @@ HIDDEN_TESTS_NOTES = {
     "ko": "# (숨겨진 검사가 여기에서 실행되었습니다. 내용은 보여 주지 않습니다)",
 }
 #: The language a notebook's setup cell chooses: ``start(..., lang="ko")``.
-SETUP_LANG_RE = re.compile(r"\bstart\([^)]*\blang\s*=\s*[\"']([A-Za-z_.-]+)[\"']")
+SETUP_LANG_RE = re.compile(
+    r"\bstart\((?:[^()]|\([^()]*\))*?\blang\s*=\s*[\"']([A-Za-z_.-]+)[\"']"
+)  # the arguments may hold a call: start("digits", real="mnist" if on_colab() else None, ...)
 
 #: ``{{NAME}}`` placeholders the release command fills in (see :func:`placeholder_values`).
 PLACEHOLDER_RE = re.compile(r"\{\{\s*([A-Z][A-Z0-9_]*)\s*\}\}")

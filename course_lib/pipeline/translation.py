@@ -53,6 +53,9 @@ if hasattr(tokenize, "FSTRING_MIDDLE"):  # Python 3.12+: f-strings are split int
     _TEXT_TOKENS.add(tokenize.FSTRING_MIDDLE)
 _HANGUL_RE = re.compile(r"[\uac00-\ud7a3]")
 _IGNORED_TOKENS = {tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT}
+#: A string a learner reads: two words ("log 2: D is guessing", "generator: adversarial"), or a
+#: label that ends in a colon ("checkpoint:"); not a name or an option ("gray", "--", "loss_D").
+_PROSE_STRING_RE = re.compile(r"[A-Za-z]{2,}[:;,]?\s+[A-Za-z]{2,}|[A-Za-z]{4,}:\s*[\"']$")
 
 
 class TranslationError(Exception):
@@ -115,9 +118,7 @@ def _has_prose(source: str) -> bool:
         if tok.type == tokenize.COMMENT and re.search(r"[A-Za-z]{3}", tok.string):
             if not tok.string.startswith(("###", "# {{")):  # nbgrader markers, placeholders
                 return True
-        if tok.type in _TEXT_TOKENS - {tokenize.COMMENT} and re.search(
-            r"[A-Za-z]{3,}\s+[A-Za-z]{2,}", tok.string
-        ):
+        if tok.type in _TEXT_TOKENS - {tokenize.COMMENT} and _PROSE_STRING_RE.search(tok.string):
             return True
     return False
 
