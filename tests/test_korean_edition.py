@@ -22,7 +22,11 @@ from course_lib.pipeline.release import (  # noqa: E402
     list_sources,
     release,
 )
-from course_lib.pipeline.translation import english_hash, needs_translation  # noqa: E402
+from course_lib.pipeline.translation import (  # noqa: E402
+    code_tokens,
+    english_hash,
+    needs_translation,
+)
 
 #: The Korean words the fixture's translation puts in every Markdown cell.
 KO = "한국어 번역입니다."
@@ -84,9 +88,8 @@ def test_the_korean_edition_has_the_english_grade_ids_points_and_code(editions):
     ko = nt.read_notebook(root / "notebooks" / "ko" / f"{cf.NAME}.ipynb")
     assert _graded(ko) == _graded(en) and len(ko.cells) == len(en.cells)
     for a, b in zip(en.cells, ko.cells, strict=True):
-        if a.cell_type == "code":  # the code is the English edition's, comments aside
-            strip = [ln for ln in a.source.split("\n") if not ln.startswith("# ")]
-            assert [ln for ln in b.source.split("\n") if not ln.startswith("# ")] == strip
+        if a.cell_type == "code":  # the code is the English edition's, comments and text aside
+            assert code_tokens(b.source) == code_tokens(a.source)
         else:
             assert KO in b.source and KO not in a.source
     assert "BEGIN SOLUTION" not in json.dumps(ko) and cf.HIDDEN_MARKER not in json.dumps(ko)

@@ -96,16 +96,24 @@ def translation_path(solutions_dir: str | Path, lang: str, stem: str) -> Path:
     return Path(solutions_dir) / lang / f"{stem}.toml"
 
 
-def _code_tokens(source: str) -> list[tuple[int, str]] | None:
+def code_tokens(source: str) -> list[tuple[int, str]] | None:
+    """The tokens of ``source`` with the text of comments and strings blanked (None: not Python).
+
+    Adjacent string literals count as one (a translation may wrap a long text differently).
+    """
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
     except (tokenize.TokenError, IndentationError, SyntaxError):
         return None
-    return [
-        (tok.type, "" if tok.type in _TEXT_TOKENS else tok.string)
-        for tok in tokens
-        if tok.type not in _IGNORED_TOKENS
-    ]
+    kept: list[tuple[int, str]] = []
+    for tok in tokens:
+        if tok.type in _IGNORED_TOKENS:
+            continue
+        item = (tok.type, "" if tok.type in _TEXT_TOKENS else tok.string)
+        if item == (tokenize.STRING, "") and kept and kept[-1] == item:
+            continue
+        kept.append(item)
+    return kept
 
 
 def _has_prose(source: str) -> bool:
@@ -145,7 +153,7 @@ def translation_problems(cell: NotebookNode, text: str) -> list[str]:
                 lost = sorted(set(wanted) - set(found)) or wanted
                 problems.append(f"a {what} of the English cell is changed or missing: {lost[0]!r}")
         return problems
-    mine, theirs = _code_tokens(english), _code_tokens(text)
+    mine, theirs = code_tokens(english), code_tokens(text)
     if theirs is None:
         return ["the translated code does not tokenize as Python"]
     if mine != theirs:
