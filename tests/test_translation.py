@@ -12,6 +12,7 @@ from course_lib.pipeline.translation import (
     Entry,
     english_hash,
     load,
+    needs_translation,
     translate,
     translation_path,
 )
@@ -68,6 +69,24 @@ def test_a_translation_that_changes_what_must_stay_is_rejected(index, text, prob
     nb = _nb()
     _, report = translate(nb, {nb.cells[index].id: _entry(nb, index, text)}, "nb")
     assert any(problem in line for line in report.problems), report.problems
+
+
+@pytest.mark.parametrize(
+    ("source", "needed"),
+    [
+        ('print(f"{name}: trained")', True),
+        ('ax.axhline(0.7, label="log 2: D is guessing")', True),
+        ('plot(title="generator: adversarial + 100 x L1")', True),
+        ('print(f"{n} images")', True),
+        ('F.pad(x, (1, 1), mode="replicate")', False),
+        ('plt.plot(x, color="tab:red")', False),
+        ('check("ablation.per_pixel_l1", per_pixel_l1)', False),
+    ],
+)
+def test_a_code_cell_needs_a_translation_when_a_string_has_words_to_read(source, needed):
+    cell = new_code_cell(source)
+    cell.id = "code-1"
+    assert needs_translation(cell) is needed
 
 
 def test_every_notebook_is_translated():

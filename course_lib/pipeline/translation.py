@@ -52,6 +52,9 @@ _TEXT_TOKENS = {tokenize.COMMENT, tokenize.STRING}
 if hasattr(tokenize, "FSTRING_MIDDLE"):  # Python 3.12+: f-strings are split into parts
     _TEXT_TOKENS.add(tokenize.FSTRING_MIDDLE)
 _HANGUL_RE = re.compile(r"[\uac00-\ud7a3]")
+#: A string with words a learner reads: two words ("log 2: D is guessing", "generator:
+#: adversarial"), or a word after a field ("{name}: trained").
+_PROSE_STRING_RE = re.compile(r"[A-Za-z]{2,}:?\s+[A-Za-z]{2,}|(?:\}|^):?\s+[A-Za-z]{3,}")
 _IGNORED_TOKENS = {tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT}
 
 
@@ -115,9 +118,7 @@ def _has_prose(source: str) -> bool:
         if tok.type == tokenize.COMMENT and re.search(r"[A-Za-z]{3}", tok.string):
             if not tok.string.startswith(("###", "# {{")):  # nbgrader markers, placeholders
                 return True
-        if tok.type in _TEXT_TOKENS - {tokenize.COMMENT} and re.search(
-            r"[A-Za-z]{3,}\s+[A-Za-z]{2,}", tok.string
-        ):
+        if tok.type in _TEXT_TOKENS - {tokenize.COMMENT} and _PROSE_STRING_RE.search(tok.string):
             return True
     return False
 
