@@ -219,7 +219,7 @@ def validate(
     for i, cell in enumerate(nb.cells):
         err = first_error(cell) if cell.cell_type == "code" else None
         if err and not (is_test(cell) or is_answer(cell)):
-            where = grade_id(cell) or f"cell {i + 1}"
+            where = grade_id(cell) or _("cell {n}").format(n=i + 1)
             warnings.append(
                 _("{cell} raised {error}").format(cell=where, error=f"{err[0]}: {err[1][:200]}")
             )
