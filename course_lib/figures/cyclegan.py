@@ -127,6 +127,7 @@ def plot_identification(result: CycleAblation, ax: Any = None):
         ha="right",
         fontsize=12,
         transform=ax.get_yaxis_transform(),  # x in axes fraction: inside the frame
+        bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1},
     )
     ax.set_xticks(x, [arm_label(arm).replace(" (", "\n(") for arm in arms])
     ax.set_ylabel(_("own input identified (%)"))
