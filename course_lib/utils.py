@@ -108,7 +108,8 @@ def plot_losses(
 ):
     """Plot loss curves (one line per key), optionally smoothed by a running mean.
 
-    Returns the matplotlib axes.
+    ``title`` may be a message marked with ``N_`` (e.g. a label of ``lesson05.ARMS``): it is
+    shown in the edition's language. Returns the matplotlib axes.
     """
     import matplotlib.pyplot as plt
 
@@ -127,7 +128,7 @@ def plot_losses(
     ax.legend(fontsize=12)
     ax.grid(alpha=0.3)
     if title:
-        ax.set_title(title, fontsize=14)
+        ax.set_title(_(title), fontsize=14)
     return ax
 
 

@@ -290,7 +290,7 @@ FIGURES = {
         ],
         [
             "출력이 여전히 자신의 입력을 가리킬까요?",
-            "자기 입력을 식별한 비율 (%)",
+            "자신의 입력을 식별한 비율 (%)",
             "우연 수준",
             "GAN 단독\n(lambda_cycle = 0)",
         ],
@@ -441,3 +441,28 @@ def test_the_colour_shift_table_keeps_a_space_between_korean_columns(lang):
     assert "이미지 A->B" in lines[1] and "B->A이미지" not in lines[1]
     assert lines[3].startswith("identity loss 있음 (lambda_id = 0.1, DLAI) ")
     assert len({text_width(line) for line in lines[1:]}) == 1, lines
+
+
+def test_the_paper_claims_of_lesson_03_are_printed_in_the_language_in_force(lang):
+    row = {"sharpness": 0.5, "saturation": 0.2, "colour_distance": 0.2, "label_accuracy": 0.8}
+    rows = {name: dict(row) for name in lesson03.VARIANTS}
+    rows["L2"].update(sharpness=0.3, saturation=0.1)
+    rows["cGAN + L1"].update(sharpness=0.9, colour_distance=0.1)
+    result = lesson03.AblationResult(rows, {}, {}, {}, 0.95, lesson03.FAST)
+    lang("en")
+    assert "L2 blurriest" in result.ordering_checks()
+    lang("ko")
+    claims = result.ordering_checks()
+    assert claims["L2가 가장 흐릿함"] and len(claims) == 5
+    assert all(HANGUL.search(claim) for claim in claims)
+
+
+def test_a_loss_plot_title_given_as_a_marked_message_is_shown_translated(lang):
+    from course_lib.experiments import identity as lesson05
+    from course_lib.utils import plot_losses
+
+    lang("ko")
+    ax = plot_losses({"loss_G": [1.0, 0.5]}, title=lesson05.ARMS["no_identity"][1])
+    assert ax.get_title() == "identity loss 없음 (lambda_id = 0)"
+    ax = plot_losses({"loss_G": [1.0, 0.5]}, title="GAN 손실만")
+    assert ax.get_title() == "GAN 손실만"

@@ -78,8 +78,13 @@ def test_a_translation_that_changes_what_must_stay_is_rejected(index, text, prob
         ('plot_losses(h, title="generator: adversarial + 100 x L1")', True),
         ('print("checkpoint:", path)', True),
         ('print("the loss is small")', True),
+        ('print(f"{name}: trained")', True),
+        ('print(f"{n} images")', True),
         ('plot_losses({"loss_D": h["loss_D"]}, title="D", ax=axes[0], color="gray")', False),
         ('x = load("train", mode="eval")', False),
+        ('F.pad(x, (1, 1), mode="replicate")', False),
+        ('plt.plot(x, color="tab:red")', False),
+        ('check("ablation.per_pixel_l1", per_pixel_l1)', False),
     ],
 )
 def test_a_code_cell_with_words_a_learner_reads_needs_a_translation(source, prose):

@@ -227,6 +227,8 @@ class AblationResult:
         * ``cGAN + L1 colour closest``: the smallest colour-histogram distance of the
           objectives with a reconstruction term;
         * ``cGAN + L1 label accuracy near best``: within 2 points of the best variant.
+
+        The claims are worded in the edition's language (these English names in English).
         """
         rows = {k: v for k, v in self.rows.items() if k in VARIANTS}
         checks: dict[str, bool] = {}
@@ -234,15 +236,15 @@ class AblationResult:
             return checks
         sharp = {k: v["sharpness"] for k, v in rows.items()}
         sat = {k: v["saturation"] for k, v in rows.items()}
-        checks["L2 blurriest"] = min(sharp, key=sharp.get) == "L2"
-        checks["L2 most washed out"] = min(sat, key=sat.get) == "L2"
+        checks[_("L2 blurriest")] = min(sharp, key=sharp.get) == "L2"
+        checks[_("L2 most washed out")] = min(sat, key=sat.get) == "L2"
         others = {k: abs(math_log(v)) for k, v in sharp.items() if k != "cGAN"}
-        checks["cGAN + L1 sharpness closest"] = min(others, key=others.get) == "cGAN + L1"
+        checks[_("cGAN + L1 sharpness closest")] = min(others, key=others.get) == "cGAN + L1"
         colour = {k: v["colour_distance"] for k, v in rows.items() if k != "cGAN"}
-        checks["cGAN + L1 colour closest"] = min(colour, key=colour.get) == "cGAN + L1"
+        checks[_("cGAN + L1 colour closest")] = min(colour, key=colour.get) == "cGAN + L1"
         if all("label_accuracy" in v for v in rows.values()):
             best = max(v["label_accuracy"] for v in rows.values())
-            checks["cGAN + L1 label accuracy near best"] = (
+            checks[_("cGAN + L1 label accuracy near best")] = (
                 rows["cGAN + L1"]["label_accuracy"] >= best - 0.02
             )
         return checks

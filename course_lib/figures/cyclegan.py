@@ -120,7 +120,15 @@ def plot_identification(result: CycleAblation, ax: Any = None):
         bars = ax.bar(x + (k - 0.5) * width, values, width, label=label)
         ax.bar_label(bars, fmt="%.0f%%", fontsize=12)
     ax.axhline(100 * result.chance, color="k", linestyle="--", linewidth=1.5)
-    ax.text(x[-1] + 0.6, 100 * result.chance + 2, _("chance"), ha="right", fontsize=12)
+    ax.text(
+        0.99,
+        100 * result.chance + 2,
+        _("chance"),
+        ha="right",
+        fontsize=12,
+        transform=ax.get_yaxis_transform(),  # x in axes fraction: inside the frame
+        bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1},
+    )
     ax.set_xticks(x, [arm_label(arm).replace(" (", "\n(") for arm in arms])
     ax.set_ylabel(_("own input identified (%)"))
     ax.set_ylim(0, 110)

@@ -154,7 +154,7 @@ class _Tracker:
 
 
 def _describe(where: str) -> str:
-    return f" (on {where})"
+    return _(" (on {where})").format(where=where)
 
 
 def _query(ctx: CheckContext, pool: Any, images: torch.Tensor, where: str) -> torch.Tensor:

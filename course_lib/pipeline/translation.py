@@ -52,10 +52,15 @@ _TEXT_TOKENS = {tokenize.COMMENT, tokenize.STRING}
 if hasattr(tokenize, "FSTRING_MIDDLE"):  # Python 3.12+: f-strings are split into parts
     _TEXT_TOKENS.add(tokenize.FSTRING_MIDDLE)
 _HANGUL_RE = re.compile(r"[\uac00-\ud7a3]")
+#: A string with words a learner reads: two words ("log 2: D is guessing", "generator:
+#: adversarial"), or a word after a field ("{name}: trained").
 _IGNORED_TOKENS = {tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT}
 #: A string a learner reads: two words ("log 2: D is guessing", "generator: adversarial"), or a
-#: label that ends in a colon ("checkpoint:"); not a name or an option ("gray", "--", "loss_D").
-_PROSE_STRING_RE = re.compile(r"[A-Za-z]{2,}[:;,]?\s+[A-Za-z]{2,}|[A-Za-z]{4,}:\s*[\"']$")
+#: label that ends in a colon ("checkpoint:"), or words after a filled-in value ("{n} images",
+#: "{name}: trained"); not a name or an option ("gray", "--", "loss_D").
+_PROSE_STRING_RE = re.compile(
+    r"[A-Za-z]{2,}[:;,]?\s+[A-Za-z]{2,}|[A-Za-z]{4,}:\s*[\"']$|(?:\}|^):?\s+[A-Za-z]{3,}"
+)
 
 
 class TranslationError(Exception):
