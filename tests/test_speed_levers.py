@@ -141,9 +141,7 @@ def test_unet_with_product_layers_equals_torch_layers(monkeypatch):
 
 def _paired_batches(n: int, size: int = 32) -> list[dict[str, torch.Tensor]]:
     g = torch.Generator().manual_seed(0)
-    return [
-        {k: torch.rand(1, 3, size, size, generator=g) * 2 - 1 for k in "AB"} for _ in range(n)
-    ]
+    return [{k: torch.rand(1, 3, size, size, generator=g) * 2 - 1 for k in "AB"} for _ in range(n)]
 
 
 def _five_steps(make, batches) -> list[dict[str, float]]:
@@ -198,3 +196,47 @@ def test_cyclegan_batches_only_with_reference_losses_and_per_image_norm():
     assert CycleGAN(CycleGANConfig(**SMALL_CYC), device="cpu").batch_passes
     batch_norm = CycleGAN(CycleGANConfig(**SMALL_CYC, norm="batch"), device="cpu")
     assert not batch_norm.batch_passes  # batch statistics would mix the stacked images
+
+
+@pytest.mark.parametrize("per_part", [1, 2])
+def test_patchgan_forward_groups_equals_separate_calls(per_part):
+    from course_lib.models import PatchGANDiscriminator
+
+    torch.manual_seed(0)
+    one = PatchGANDiscriminator(6, 4, 2, norm="batch").double()
+    two = PatchGANDiscriminator(6, 4, 2, norm="batch").double()
+    two.load_state_dict(one.state_dict())
+    g = torch.Generator().manual_seed(3)
+    image = torch.randn(2 * per_part, 3, 32, 32, generator=g, dtype=torch.float64)
+    condition = torch.randn(2 * per_part, 3, 32, 32, generator=g, dtype=torch.float64)
+    separate = torch.cat(
+        [one(i, c) for i, c in zip(image.chunk(2), condition.chunk(2))]  # fake, then real
+    )
+    together = two.forward_groups(image, condition, groups=2)
+    torch.testing.assert_close(together, separate, rtol=1e-12, atol=1e-12)
+    out_grad = torch.randn(separate.shape, generator=g, dtype=torch.float64)
+    for a, e in zip(_grads_of(together, two, out_grad), _grads_of(separate, one, out_grad)):
+        torch.testing.assert_close(a, e, rtol=1e-10, atol=1e-10)
+    for (name, a), (_, e) in zip(two.state_dict().items(), one.state_dict().items()):
+        torch.testing.assert_close(a, e, rtol=1e-12, atol=1e-12, msg=name)  # running stats
+    assert two.state_dict()["model.3.num_batches_tracked"] == 2
+    with pytest.raises(ValueError, match="does not split into 3 equal parts"):
+        two.forward_groups(image, condition, groups=3)
+
+
+def _grads_of(out: torch.Tensor, net: nn.Module, out_grad: torch.Tensor) -> list[torch.Tensor]:
+    return list(torch.autograd.grad(out, list(net.parameters()), out_grad))
+
+
+@pytest.mark.parametrize("batch", [1, 2])
+def test_pix2pix_batched_disc_pass_gives_the_separate_passes_losses(batch):
+    g = torch.Generator().manual_seed(0)
+    batches = [
+        {k: torch.rand(batch, 3, 32, 32, generator=g) * 2 - 1 for k in "AB"} for _ in range(5)
+    ]
+
+    def make(batch_passes: bool):
+        return lambda: Pix2Pix(Pix2PixConfig(**SMALL_P2P), "cpu", batch_passes=batch_passes)
+
+    fast = _five_steps(make(True), batches)
+    _assert_same_losses(fast, _five_steps(make(False), batches))
