@@ -7,13 +7,15 @@ Random tensors stand in for images; the figure is the median over the timed iter
     python benchmarks/train_speed.py                  # both models, current device
     python benchmarks/train_speed.py --size 128 --model pix2pix --iters 5
     python benchmarks/train_speed.py --compare        # also time the variants (channels_last)
-    python benchmarks/train_speed.py --lessons        # the lessons' own steps, fused vs plain Adam
+    python benchmarks/train_speed.py --lessons        # the lessons' own steps, before and now
 
 ``--lessons`` times one training step of each lesson with its default settings on this device
 (lesson 01: the conditional DCGAN, batch 64; lessons 02-03: Pix2Pix at 64x64, batch 4; lessons
 04-06: CycleGAN on 32x32 crops, batch 4, one CPU thread as the lessons train it, without and
-with the identity term), our step with the fused Adam and with torch's plain Adam interleaved
-in one process, and prints iterations per second. ``benchmarks/vs_official.py`` compares
+with the identity term) in three variants interleaved in one process: torch's plain Adam
+without the speed levers, the fused Adam without them ("before": the step before the levers of
+:mod:`course_lib.models.fastconv` and the batched passes), and the step as it is now; it prints
+iterations per second. ``benchmarks/vs_official.py`` compares
 against the official code.
 """
 
@@ -25,6 +27,7 @@ import time
 
 import torch
 
+from course_lib.models import fastconv
 from course_lib.training import CycleGAN, CycleGANConfig, Pix2Pix, Pix2PixConfig
 from course_lib.utils import get_device
 
@@ -65,8 +68,9 @@ def build(name: str, size: int, device: torch.device, channels_last: bool):
     return model, batch
 
 
-def lesson_models(device: torch.device, fused_adam: bool):
-    """(name, model, batch, CPU threads) for each lesson's training step, default settings."""
+def lesson_models(device: torch.device, fused_adam: bool, levers: bool = True):
+    """(name, model, batch, CPU threads) for each lesson's training step, default settings;
+    ``levers=False`` builds the models without the batched passes."""
     from course_lib.experiments import cgan, cyclegan, pix2pix
     from course_lib.training import ConditionalGAN, ConditionalGANConfig
 
@@ -84,7 +88,7 @@ def lesson_models(device: torch.device, fused_adam: bool):
     out.append(("01 cGAN 28x28", model, (images, labels), None))
     s2 = pix2pix.CPU
     torch.manual_seed(0)
-    model = Pix2Pix(s2.config(), device, fused_adam=fused_adam)
+    model = Pix2Pix(s2.config(), device, fused_adam=fused_adam, batch_passes=levers)
     batch = {
         key: torch.rand(s2.batch_size, 3, s2.image_size, s2.image_size, generator=gen) * 2 - 1
         for key in "AB"
@@ -105,35 +109,62 @@ def lesson_models(device: torch.device, fused_adam: bool):
             lambda_identity=lambda_identity,
             lr=s4.lr,
         )
-        model = CycleGAN(config, device, gen_loss=cyclegan.make_gen_loss(), fused_adam=fused_adam)
+        model = CycleGAN(
+            config,
+            device,
+            gen_loss=cyclegan.make_gen_loss(),
+            fused_adam=fused_adam,
+            batch_passes=levers,
+        )
         out.append((label, model, batch, s4.cpu_threads))
     return out
 
 
+def _step(model, batch, levers: bool) -> None:
+    """One training step; without the levers the small-map convolutions take torch's layers."""
+    small = fastconv.SMALL_MAP_PIXELS
+    if not levers:
+        fastconv.SMALL_MAP_PIXELS = 0
+    try:
+        model.train_step(batch)
+    finally:
+        fastconv.SMALL_MAP_PIXELS = small
+
+
 def lessons(device: torch.device, iters: int, warmup: int) -> None:
-    """Iterations per second of each lesson's step, fused Adam and plain Adam interleaved."""
+    """Iterations per second of each lesson's step: plain Adam, fused Adam without the speed
+    levers (before) and the step as it is now, interleaved."""
     from course_lib.experiments.cyclegan import cpu_threads
 
-    fused, plain = lesson_models(device, True), lesson_models(device, False)
-    print(f"{'lesson':<26}{'threads':>8}{'plain it/s':>12}{'fused it/s':>12}{'x':>7}")
-    for (name, new, batch, threads), (_, old, _, _) in zip(fused, plain):
+    variants = {  # name: (fused Adam, levers)
+        "plain": (False, False),
+        "before": (True, False),
+        "now": (True, True),
+    }
+    built = {key: lesson_models(device, *flags) for key, flags in variants.items()}
+    print(
+        f"{'lesson':<26}{'threads':>8}{'plain it/s':>12}{'before it/s':>13}{'now it/s':>10}{'x':>7}"
+    )
+    for i, (name, _, batch, threads) in enumerate(built["now"]):
         threads = threads if device.type == "cpu" else None
+        models = {key: built[key][i][1] for key in variants}
         with cpu_threads(threads):
             for _ in range(warmup):
-                old.train_step(batch)
-                new.train_step(batch)
-            times: dict[str, list[float]] = {"old": [], "new": []}
+                for key, model in models.items():
+                    _step(model, batch, variants[key][1])
+            times: dict[str, list[float]] = {key: [] for key in variants}
             for _ in range(iters):
-                for key, model in (("old", old), ("new", new)):
+                for key, model in models.items():
                     _sync(device)
                     start = time.perf_counter()
-                    model.train_step(batch)
+                    _step(model, batch, variants[key][1])
                     _sync(device)
                     times[key].append(time.perf_counter() - start)
-        t_old, t_new = statistics.median(times["old"]), statistics.median(times["new"])
+        med = {key: statistics.median(t) for key, t in times.items()}
         shown = threads or torch.get_num_threads()
         print(
-            f"{name:<26}{shown:>8}{1 / t_old:>12.2f}{1 / t_new:>12.2f}{t_old / t_new:>7.2f}",
+            f"{name:<26}{shown:>8}{1 / med['plain']:>12.2f}{1 / med['before']:>13.2f}"
+            f"{1 / med['now']:>10.2f}{med['before'] / med['now']:>7.2f}",
             flush=True,
         )
 

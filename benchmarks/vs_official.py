@@ -13,6 +13,11 @@ copy of junyanz/pytorch-CycleGAN-and-pix2pix), or from ``--official PATH``.
     python benchmarks/vs_official.py                       # both models at 256x256
     python benchmarks/vs_official.py --model pix2pix --sizes 256 128 --steps 10
     python benchmarks/vs_official.py --plain               # also our step with the unfused Adam
+    python benchmarks/vs_official.py --levers-off          # also our step without the speed levers
+
+``--levers-off`` times our step without the levers that keep the mathematics (the small-map
+convolutions as a matrix product, :mod:`course_lib.models.fastconv`; the batched passes of
+the discriminators and of CycleGAN's generators), with the fused Adam kept.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from pathlib import Path
 
 import torch
 
+from course_lib.models import fastconv
 from course_lib.training import CycleGAN, CycleGANConfig, Pix2Pix, Pix2PixConfig
 from course_lib.utils import get_device
 
@@ -108,14 +114,28 @@ def build_official(classes, name: str, size: int, device: torch.device):
     return step
 
 
-def build_ours(name: str, size: int, device: torch.device, fused_adam: bool = True):
+def build_ours(name: str, size: int, device: torch.device, fused_adam: bool = True, levers=True):
     if name == "pix2pix":
         num_downs = {256: 8, 128: 7}[size]
-        model = Pix2Pix(Pix2PixConfig(num_downs=num_downs), device, fused_adam=fused_adam)
+        model = Pix2Pix(
+            Pix2PixConfig(num_downs=num_downs), device, fused_adam=fused_adam, batch_passes=levers
+        )
     else:
-        model = CycleGAN(CycleGANConfig(n_blocks=9), device, fused_adam=fused_adam)
+        model = CycleGAN(
+            CycleGANConfig(n_blocks=9), device, fused_adam=fused_adam, batch_passes=levers
+        )
     model.train(True)
-    return model.train_step
+    if levers:
+        return model.train_step
+
+    def step(batch: dict[str, torch.Tensor]) -> dict[str, float]:
+        small, fastconv.SMALL_MAP_PIXELS = fastconv.SMALL_MAP_PIXELS, 0
+        try:
+            return model.train_step(batch)
+        finally:
+            fastconv.SMALL_MAP_PIXELS = small
+
+    return step
 
 
 def _sync(device: torch.device) -> None:
@@ -148,6 +168,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default=None)
     parser.add_argument("--official", type=Path, default=DEFAULT_OFFICIAL)
     parser.add_argument("--plain", action="store_true", help="also ours with the unfused Adam")
+    parser.add_argument(
+        "--levers-off", action="store_true", help="also ours without the speed levers"
+    )
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     args = parser.parse_args(argv)
     device = get_device(args.device)
@@ -163,7 +186,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     names = ["pix2pix", "cyclegan"] if args.model == "both" else [args.model]
     header = f"{'model':<10}{'size':>6}{'steps':>7}{'official s':>12}{'ours s':>10}{'x':>7}"
-    print(header + (f"{'plain s':>10}{'x':>7}" if args.plain else ""))
+    extra = [("plain", "plain s")] if args.plain else []
+    extra += [("off", "levers off s")] if args.levers_off else []
+    print(header + "".join(f"{title:>{len(title) + 2}}{'x':>7}" for _, title in extra))
     for name in names:
         for size in args.sizes:
             n = args.steps or (10 if name == "pix2pix" else 5)
@@ -176,13 +201,16 @@ def main(argv: list[str] | None = None) -> int:
             if args.plain:
                 torch.manual_seed(0)
                 steps["plain"] = build_ours(name, size, device, fused_adam=False)
+            if args.levers_off:
+                torch.manual_seed(0)
+                steps["off"] = build_ours(name, size, device, levers=False)
             med = compare(steps, batch, device, n, args.warmup)
             line = (
                 f"{name:<10}{size:>6}{n:>7}{med['official']:>12.3f}{med['ours']:>10.3f}"
                 f"{med['official'] / med['ours']:>7.2f}"
             )
-            if args.plain:
-                line += f"{med['plain']:>10.3f}{med['official'] / med['plain']:>7.2f}"
+            for key, title in extra:
+                line += f"{med[key]:>{len(title) + 2}.3f}{med['official'] / med[key]:>7.2f}"
             print(line, flush=True)
             del steps
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")

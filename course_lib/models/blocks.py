@@ -17,6 +17,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .fastconv import conv2d, conv_transpose2d
+
 __all__ = [
     "norm_layer",
     "ContractingBlock",
@@ -75,7 +77,7 @@ class ContractingBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Return ``norm(conv(activation(x)))``: half the spatial size, ``output_channels``."""
-        return self.norm(self.conv(self.activation(x)))
+        return self.norm(conv2d(self.conv, self.activation(x)))
 
 
 class ExpandingBlock(nn.Module):
@@ -109,7 +111,7 @@ class ExpandingBlock(nn.Module):
 
     def forward(self, x: torch.Tensor, skip: torch.Tensor | None = None) -> torch.Tensor:
         """Upsample ``x`` and concatenate the encoder feature map ``skip`` in front of it."""
-        x = self.output(self.dropout(self.norm(self.upconv(self.activation(x)))))
+        x = self.output(self.dropout(self.norm(conv_transpose2d(self.upconv, self.activation(x)))))
         if skip is None:
             return x
         return torch.cat([skip, x], dim=1)

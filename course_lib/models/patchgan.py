@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .blocks import norm_layer, uses_bias
@@ -70,6 +71,31 @@ class PatchGANDiscriminator(nn.Module):
 
     def forward(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
         """Return one logit per patch; ``condition`` is concatenated after the image."""
+        return self.model(self._input(x, condition))
+
+    def forward_groups(
+        self, x: torch.Tensor, condition: torch.Tensor | None = None, groups: int = 2
+    ) -> torch.Tensor:
+        """The logits of ``groups`` equal parts of the batch, each as if it were passed alone:
+        ``cat([D(part) for part in x.chunk(groups)])``, in one pass.
+
+        Batch norm in training mode normalises each part with its own statistics and updates
+        the running statistics part after part, in the batch's order, as the separate calls do.
+        With instance norm, no norm or in eval mode this is :meth:`forward`.
+        """
+        x = self._input(x, condition)
+        if groups < 1 or x.shape[0] % groups:
+            raise ValueError(
+                f"forward_groups: a batch of {x.shape[0]} does not split into {groups} equal parts"
+            )
+        for layer in self.model:
+            if isinstance(layer, nn.BatchNorm2d) and layer.training and groups > 1:
+                x = _batch_norm_groups(layer, x, groups)
+            else:
+                x = layer(x)
+        return x
+
+    def _input(self, x: torch.Tensor, condition: torch.Tensor | None) -> torch.Tensor:
         if condition is not None:
             x = torch.cat([x, condition], dim=1)
         if x.dim() != 4 or x.shape[1] != self.input_channels:
@@ -83,7 +109,28 @@ class PatchGANDiscriminator(nn.Module):
                 f"input of {h}x{w} is too small for this PatchGAN: the smallest valid size is "
                 f"{self.min_size}x{self.min_size}"
             )
-        return self.model(x)
+        return x
+
+
+def _batch_norm_groups(bn: nn.BatchNorm2d, x: torch.Tensor, groups: int) -> torch.Tensor:
+    """``cat([bn(part) for part in x.chunk(groups)])`` for a batch norm in training mode."""
+    if bn.track_running_stats and bn.running_mean is not None and bn.momentum is None:
+        return torch.cat([bn(part) for part in x.chunk(groups)])  # cumulative averages
+    total, c, h, w = x.shape
+    n = total // groups
+    # the parts side by side as channels: (n, groups * C, H, W), a view when n == 1
+    y = x.reshape(groups, n, c, h, w).transpose(0, 1).reshape(n, groups * c, h, w)
+    if bn.track_running_stats and bn.running_mean is not None:
+        with torch.no_grad():
+            var, mean = torch.var_mean(y.reshape(n, groups, c, h, w), dim=(0, 3, 4), correction=1)
+            for i in range(groups):
+                bn.running_mean.mul_(1 - bn.momentum).add_(mean[i], alpha=bn.momentum)
+                bn.running_var.mul_(1 - bn.momentum).add_(var[i], alpha=bn.momentum)
+            bn.num_batches_tracked.add_(groups)
+    weight = None if bn.weight is None else bn.weight.repeat(groups)
+    bias = None if bn.bias is None else bn.bias.repeat(groups)
+    out = F.batch_norm(y, None, None, weight, bias, training=True, eps=bn.eps)
+    return out.reshape(n, groups, c, h, w).transpose(0, 1).reshape(total, c, h, w)
 
 
 def _convs(module: nn.Module) -> list[nn.Conv2d]:
