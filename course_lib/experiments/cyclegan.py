@@ -252,6 +252,7 @@ class UnpairedTensorLoader:
 #: Names of the two domains of the datasets the course uses, for figure titles.
 DOMAIN_NAMES: dict[str, tuple[str, str]] = {
     "unpaired": ("summer", "winter"),
+    "unpaired_houses": ("summer", "winter"),
     "horse2zebra": ("horse", "zebra"),
     "monet2photo": ("Monet", "photo"),
     "summer2winter_yosemite": ("summer", "winter"),
