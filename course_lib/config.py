@@ -32,7 +32,8 @@ DEFAULT_DATA_DIR = _default_data_dir()
 
 
 #: The embedded datasets the notebooks train on (generated on first use, see course_lib.notebook).
-EMBEDDED = ("digits", "facades", "unpaired")
+#: ``unpaired_houses`` is lesson 05's variant of ``unpaired``, with large houses.
+EMBEDDED = ("digits", "facades", "unpaired", "unpaired_houses")
 
 
 def fast_mode() -> bool:

@@ -107,6 +107,7 @@ def ensure_embedded(name: str, root: Path | None = None, size: str = "default") 
         "digits": synthetic.make_digits,
         "facades": synthetic.make_facades,
         "unpaired": synthetic.make_unpaired,
+        "unpaired_houses": synthetic.make_unpaired_houses,
     }[name]
     with _lock(root / f".{name}.lock"):
         return Path(make(root, size=size))
@@ -123,7 +124,7 @@ def start(
 
     Args:
         dataset: the embedded dataset the notebook uses (``"digits"``, ``"facades"``,
-            ``"unpaired"``), or None.
+            ``"unpaired"``, ``"unpaired_houses"``), or None.
         real: name of a real dataset to use instead (e.g. ``"facades"``, ``"horse2zebra"``,
             ``"mnist"``), downloaded on first use. Ignored in fast mode. The environment
             variable ``GAN_COURSE_REAL_DATA`` sets it too.

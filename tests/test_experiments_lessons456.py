@@ -14,6 +14,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from course_lib.data import make_unpaired  # noqa: E402
+from course_lib.data.synthetic import make_unpaired_houses  # noqa: E402
+from course_lib.data.synthetic.unpaired import render_scene  # noqa: E402
 from course_lib.experiments import cyclegan as lesson04  # noqa: E402
 from course_lib.experiments import identity as lesson05  # noqa: E402
 from course_lib.experiments import pool as lesson06  # noqa: E402
@@ -194,6 +196,33 @@ def test_load_masks(root):
     assert masks.shape == (6, 32, 32) and masks.dtype == torch.bool
     assert masks.any()
     assert lesson05.load_masks(root.parent, "test", "A", test.names_A, 32) is None
+
+
+def test_unpaired_houses_have_large_walls_in_every_scene(root, tmp_path):
+    houses = make_unpaired_houses(tmp_path, size="small")
+    assert houses.name == "unpaired_houses"
+    fractions = {}
+    for name, folder in (("small", root), ("large", houses)):
+        test = lesson04.load_unpaired(folder, "test", 64)
+        assert len(test.A) == len(test.B) == 6
+        masks = torch.cat(
+            [
+                lesson05.load_masks(folder, "test", side, names, 64)
+                for side, names in (("A", test.names_A), ("B", test.names_B))
+            ]
+        )
+        fractions[name] = masks.float().mean((1, 2))
+    assert (fractions["large"] > 0.05).all()  # a house in every scene, walls > 5% of it
+    assert fractions["large"].mean() > 3 * fractions["small"].mean()
+    a = (root / "trainA" / "0000.png").read_bytes()
+    assert a != (houses / "trainA" / "0000.png").read_bytes()
+
+
+def test_render_scene_rejects_unknown_houses():
+    import numpy as np
+
+    with pytest.raises(ValueError, match="houses must be one of"):
+        render_scene(np.random.default_rng(0), winter=False, houses="huge")
 
 
 def test_pool_trace_reference_pool():

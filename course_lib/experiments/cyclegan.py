@@ -255,6 +255,7 @@ class UnpairedTensorLoader:
 #: :func:`domain_names` gives them in the course's language).
 DOMAIN_NAMES: dict[str, tuple[str, str]] = {
     "unpaired": (N_("summer"), N_("winter")),
+    "unpaired_houses": (N_("summer"), N_("winter")),
     "horse2zebra": (N_("horse"), N_("zebra")),
     "monet2photo": (N_("Monet"), N_("photo")),
     "summer2winter_yosemite": (N_("summer"), N_("winter")),

@@ -28,7 +28,7 @@ from .facades import (
     label_map_to_indices,
     make_facades,
 )
-from .unpaired import UNPAIRED_SIZES, make_unpaired
+from .unpaired import HOUSES, UNPAIRED_SIZES, make_unpaired, make_unpaired_houses
 
 __all__ = [
     "SIZES",
@@ -38,11 +38,13 @@ __all__ = [
     "FACADE_LABEL_COLOURS",
     "FACADES_SIZES",
     "UNPAIRED_SIZES",
+    "HOUSES",
     "EMBEDDED_DATASETS",
     "generate_all",
     "make_digits",
     "make_facades",
     "make_unpaired",
+    "make_unpaired_houses",
     "label_map_to_indices",
     "indices_to_label_map",
     "read_manifest",

@@ -10,18 +10,24 @@ The walls of the house have a random, saturated hue with the *same* distribution
 domains: a good summer-to-winter translation must keep it. A generator trained without the
 identity loss often shifts it, and the house masks saved under ``masks/<split><A|B>/`` (255 on
 wall pixels) let you measure that drift.
+
+Two variants of the houses (:data:`HOUSES`): ``"small"`` (the ``unpaired`` set of lessons 04 and
+06: a house in 85% of the scenes, 12-20 pixels wide) and ``"large"`` (the ``unpaired_houses``
+set of lesson 05: a house in every scene, 28-44 pixels wide, so that its walls are about a
+sixth of the picture and their colour weighs in a generator's losses).
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ._common import build, check_size, hsv, make_rng, save_png, to_uint8
 
-__all__ = ["UNPAIRED_SIZES", "make_unpaired", "render_scene"]
+__all__ = ["UNPAIRED_SIZES", "HOUSES", "make_unpaired", "make_unpaired_houses", "render_scene"]
 
 GENERATOR_VERSION = 1
 #: Images per domain for each split, for ``size="default"`` and ``size="small"``.
@@ -31,6 +37,24 @@ UNPAIRED_SIZES: dict[str, dict[str, int]] = {
 }
 IMAGE_SIZE = 64
 _SUPERSAMPLE = 2
+
+
+@dataclass(frozen=True)
+class Houses:
+    """How the houses of a variant are drawn: the probability that a scene has one, and the
+    ranges of the walls' width and height in output pixels."""
+
+    probability: float
+    width: tuple[float, float]
+    height: tuple[float, float]
+
+
+#: The house variants: ``"small"`` for ``unpaired`` (lessons 04, 06), ``"large"`` for
+#: ``unpaired_houses`` (lesson 05).
+HOUSES: dict[str, Houses] = {
+    "small": Houses(0.85, (12.0, 20.0), (8.0, 13.0)),
+    "large": Houses(1.0, (28.0, 44.0), (16.0, 24.0)),
+}
 
 
 def _downsample(image: np.ndarray, factor: int) -> np.ndarray:
@@ -77,9 +101,9 @@ def _tree(image, mask, yy, xx, rng, base: float, winter: bool) -> None:
     mask[rows, cols] &= ~canopy
 
 
-def _house(image, mask, yy, xx, rng, base: float, winter: bool) -> None:
+def _house(image, mask, yy, xx, rng, base: float, winter: bool, houses: Houses) -> None:
     """A house with walls of a random hue (recorded in ``mask``) and a roof, snowy in winter."""
-    width, height = rng.uniform(12, 20), rng.uniform(8, 13)
+    width, height = rng.uniform(*houses.width), rng.uniform(*houses.height)
     x0 = rng.uniform(1, 63 - width)
     roof_h = rng.uniform(5, 9)
     rows, cols = _box(x0 - 2, x0 + width + 2, base - height - roof_h, base)
@@ -108,8 +132,16 @@ def _house(image, mask, yy, xx, rng, base: float, winter: bool) -> None:
     msk &= ~(door | window)
 
 
-def render_scene(rng: np.random.Generator, winter: bool) -> tuple[np.ndarray, np.ndarray]:
-    """One random landscape: the image (64, 64, 3) in [0, 1] and the house-wall mask (64, 64)."""
+def render_scene(
+    rng: np.random.Generator, winter: bool, houses: str = "small"
+) -> tuple[np.ndarray, np.ndarray]:
+    """One random landscape: the image (64, 64, 3) in [0, 1] and the house-wall mask (64, 64).
+
+    ``houses`` is a key of :data:`HOUSES`.
+    """
+    if houses not in HOUSES:
+        raise ValueError(f"houses must be one of {', '.join(HOUSES)}; got {houses!r}")
+    house = HOUSES[houses]
     s = _SUPERSAMPLE
     size = IMAGE_SIZE * s
     coords = (np.arange(size, dtype=np.float64) + 0.5) / s  # in output pixels
@@ -145,13 +177,16 @@ def render_scene(rng: np.random.Generator, winter: bool) -> tuple[np.ndarray, np
         image[first:] = ground * (1 - 0.25 * (speckle < 0.3))[..., None]
 
     # Trees and a house, painted from far (high on the picture) to near.
-    objects = [(rng.uniform(horizon + 2, 62), _tree) for _ in range(int(rng.integers(1, 5)))]
-    if rng.random() < 0.85:
-        objects.append((rng.uniform(horizon + 6, 62), _house))
+    objects = [(rng.uniform(horizon + 2, 62), "tree") for _ in range(int(rng.integers(1, 5)))]
+    if rng.random() < house.probability:
+        objects.append((rng.uniform(horizon + 6, 62), "house"))
     objects.sort(key=lambda item: item[0])
     mask = np.zeros((size, size), dtype=bool)
-    for base, draw in objects:
-        draw(image, mask, yy, xx, rng, base, winter)
+    for base, kind in objects:
+        if kind == "tree":
+            _tree(image, mask, yy, xx, rng, base, winter)
+        else:
+            _house(image, mask, yy, xx, rng, base, winter, house)
 
     if winter:  # falling snow
         flakes = rng.random((size, size)) < 0.012
@@ -162,13 +197,14 @@ def render_scene(rng: np.random.Generator, winter: bool) -> tuple[np.ndarray, np
     return np.clip(picture, 0.0, 1.0), house
 
 
-def _write(folder: Path, seed: int, size: str) -> dict[str, int]:
+def _write(folder: Path, seed: int, size: str, houses: str = "small") -> dict[str, int]:
     counts = {}
+    stream = "unpaired" if houses == "small" else f"unpaired_{houses}_houses"
     for split, count in UNPAIRED_SIZES[size].items():
         for side, winter in (("A", False), ("B", True)):
-            rng = make_rng(seed, "unpaired", split, side)
+            rng = make_rng(seed, stream, split, side)
             for index in range(count):
-                picture, house = render_scene(rng, winter)
+                picture, house = render_scene(rng, winter, houses)
                 name = f"{index:04d}.png"
                 save_png(to_uint8(picture), folder / f"{split}{side}" / name)
                 save_png(house.astype(np.uint8) * 255, folder / "masks" / f"{split}{side}" / name)
@@ -194,3 +230,23 @@ def make_unpaired(
     settings = {"generator_version": GENERATOR_VERSION, "seed": seed, "size": size}
     make_rng(seed)
     return build(root, "unpaired", settings, lambda f: _write(f, seed, size), overwrite)
+
+
+def make_unpaired_houses(
+    root: str | os.PathLike[str] | None = None,
+    seed: int = 0,
+    size: str = "default",
+    overwrite: bool = False,
+) -> Path:
+    """Generate lesson 05's variant into ``root/unpaired_houses`` and return that folder.
+
+    The scenes of :func:`make_unpaired` (same layout, sizes, masks and colour distributions),
+    drawn from their own random stream, with a large house in every scene (``HOUSES["large"]``)
+    so that the colour of its walls is a sizeable part of every image.
+    """
+    check_size(size)
+    settings = {"generator_version": GENERATOR_VERSION, "seed": seed, "size": size}
+    make_rng(seed)
+    return build(
+        root, "unpaired_houses", settings, lambda f: _write(f, seed, size, "large"), overwrite
+    )
