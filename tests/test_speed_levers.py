@@ -15,6 +15,7 @@ import random
 import pytest
 import torch
 import torch.nn.functional as F
+from test_training import SMALL_CYC, SMALL_P2P
 from torch import nn
 
 from course_lib.losses import cyclegan as cyclegan_losses
@@ -26,9 +27,6 @@ from course_lib.models.fastconv import (
     gemm_conv_transpose2d,
 )
 from course_lib.training import CycleGAN, CycleGANConfig, Pix2Pix, Pix2PixConfig
-
-SMALL_P2P = dict(num_downs=5, gen_channels=4, disc_channels=4, disc_layers=2)
-SMALL_CYC = dict(n_blocks=1, gen_channels=4, disc_channels=4, disc_layers=2, pool_size=2)
 
 CONV_CASES = [  # (C_in, C_out, kernel, stride, padding, size, batch, bias)
     (5, 7, 4, 2, 1, 4, 1, False),  # the U-Net's inner encoder steps
