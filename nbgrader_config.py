@@ -46,10 +46,9 @@ c.Execute.timeout = CELL_TIMEOUT  # seconds per cell (30)
 c.Execute.interrupt_on_timeout = True
 # A deleted test cell is put back from the gradebook: deleting a test does not avoid it.
 c.OverwriteCells.add_missing_cells = True
-c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
-c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 c.LimitOutput.max_lines = 1000
 
-# Robust autograding (kernel watchdog, restart after a hang, output limits, restored cells) and
-# feedback that does not show hidden tests: see course_lib/pipeline/preprocessors.py.
+# From configure_nbgrader: the solution stubs ("# YOUR CODE HERE"; in Korean with
+# GAN_COURSE_LANG=ko), robust autograding (kernel watchdog, restart after a hang, output limits,
+# restored cells) and feedback without hidden tests (course_lib/pipeline/preprocessors.py).
 configure_nbgrader(c)

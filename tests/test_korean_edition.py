@@ -106,6 +106,9 @@ def test_korean_points_lines_table_and_colab_badge(editions):
     assert "| 실습 문제 | 배점 |" in header and "| `combine_vectors` | 2 |" in header
     assert "| `why_one_hot` (서술형 답안, 사람이 채점) | 2 |" in header
     assert "| **합계** | **8** |" in header and "{{" not in json.dumps(ko)
+    stubs = [c.source for c in ko.cells if nt.is_answer(c) or nt.is_manual(c)]
+    assert any("# 여기에 코드를 작성하십시오\n    raise NotImplementedError()" in s for s in stubs)
+    assert any("여기에 답을 작성하십시오" in s for s in stubs) and "YOUR" not in json.dumps(ko)
 
 
 def test_release_lang_ko_stages_the_korean_sources_for_nbgrader(editions):
@@ -262,6 +265,8 @@ def test_korean_submissions_score_what_the_english_edition_gives_per_grade_id(
             expected[nt.grade_id(cell)] = 0.0 if exercise in undone else nt.points(cell)
     grades = _grades(root / "course", student)
     assert {g: grades[g] for g in expected} == expected
+    if student == "blank":  # the untouched Korean stub is recognised as unanswered (checksums)
+        assert grades.get("why_one_hot") == 0.0, grades
     assert record.score == sum(expected.values()) and record.max_score == cf.MAX_SCORE
 
 

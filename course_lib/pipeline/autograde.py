@@ -275,7 +275,7 @@ def prepare_course(
     ids = stage_sources(solutions_dir, course_dir, lang=lang)
     if not ids:
         raise AutogradeError(f"no source notebooks in {solutions_dir}")
-    generate_assignments(course_dir, ids, config_file)
+    generate_assignments(course_dir, ids, config_file, lang)
     return assignment_infos(course_dir, ids)
 
 
@@ -286,7 +286,7 @@ def make_template(
     every worker."""
     template = workdir / "template"
     ids = stage_sources(solutions_dir, template, lang=lang)
-    generate_assignments(template, ids, config_file)
+    generate_assignments(template, ids, config_file, lang)
     shutil.rmtree(template / "release", ignore_errors=True)
     return template
 

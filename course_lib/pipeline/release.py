@@ -52,7 +52,7 @@ from .notebook_tools import (
     set_points_comment,
     write_notebook,
 )
-from .settings import ensure_tools_on_path, load_config, run_converter
+from .settings import ensure_tools_on_path, load_config, run_converter, set_solution_stubs
 from .translation import (
     LANGUAGES,
     Entry,
@@ -372,15 +372,19 @@ def stage_sources(
 
 
 def generate_assignments(
-    course_dir: str | Path, ids: list[str], config_file: str | Path | None = None
+    course_dir: str | Path,
+    ids: list[str],
+    config_file: str | Path | None = None,
+    lang: str = "en",
 ) -> None:
-    """Run nbgrader's ``generate_assignment`` for ``ids`` in ``course_dir`` (gradebook included)."""
+    """Run nbgrader's ``generate_assignment`` for ``ids`` in ``course_dir`` (gradebook included),
+    with the solution stubs of the edition in ``lang``."""
     if not ids:
         return
     from nbgrader.converters import GenerateAssignment
 
     ensure_tools_on_path()
-    config = load_config(course_dir, config_file)
+    config = set_solution_stubs(load_config(course_dir, config_file), lang)
     for aid in ids:
         result = run_converter(GenerateAssignment, config, aid, force=True, create_assignment=True)
         if not result.get("success"):
@@ -410,7 +414,7 @@ def build_student_notebooks(
     directory."""
     workdir = Path(workdir)
     ids = stage_sources(solutions_dir, workdir, repo=repo, lang=lang, translations=translations)
-    generate_assignments(workdir, ids, config_file)
+    generate_assignments(workdir, ids, config_file, lang)
     out: dict[str, NotebookNode] = {}
     for aid in ids:
         released = workdir / "release" / aid / f"{aid}.ipynb"

@@ -21,8 +21,31 @@ MAX_OUTPUT_CHARS = 100_000
 CONFIG_FILE = "nbgrader_config.py"
 
 
+def solution_stubs(lang: str = "en") -> tuple[str, str]:
+    """What replaces a solution in the learner's notebook, in ``lang``: (code stub, text stub).
+
+    The stub text enters the checksums nbgrader records, so the release, the autograder and the
+    formgrader of one edition must agree on it: they all take it from here.
+    """
+    from course_lib.i18n import N_, gettext_in
+
+    code = gettext_in(lang, N_("YOUR CODE HERE"))
+    return f"# {code}\nraise NotImplementedError()", gettext_in(lang, N_("YOUR ANSWER HERE"))
+
+
+def set_solution_stubs(c: Config, lang: str) -> Config:
+    """Give ``c`` the stubs of the edition in ``lang`` (in place; returned)."""
+    code, text = solution_stubs(lang)
+    c.ClearSolutions.code_stub = {"python": code}
+    c.ClearSolutions.text_stub = text
+    return c
+
+
 def configure_nbgrader(c: Config) -> Config:
     """Put the course's robust preprocessors into an nbgrader config (in place; returned).
+
+    The solution stubs follow ``GAN_COURSE_LANG`` (set it to ``ko`` when plain nbgrader or the
+    formgrader works on the Korean edition's sources).
 
     Autograde: sanitizing adds :class:`~course_lib.pipeline.preprocessors.ResetCellMetadata` and
     uses :class:`~course_lib.pipeline.preprocessors.RestoreMissingCells` for ``OverwriteCells``;
@@ -72,6 +95,9 @@ def configure_nbgrader(c: Config) -> Config:
     c.GenerateFeedback.preprocessors = [HideHiddenTests, GetGrades, CSSHTMLHeaderPreprocessor]
     c.LimitOutputSize.max_chars = MAX_OUTPUT_CHARS
     c.GuardedExecute.max_output_chars = MAX_OUTPUT_CHARS
+    from course_lib.i18n import get_language
+
+    set_solution_stubs(c, get_language())
     return c
 
 

@@ -57,8 +57,6 @@ LEAD_IN_SLACK = 1.1
 #: Widest and tallest a figure is shown (CSS ``max-width`` / ``max-height``), in canvas pixels.
 IMAGE_MAX_WIDTH, IMAGE_MAX_HEIGHT = 1180, 480
 #: What a stub shows in place of a solution (nbgrader's own stubs).
-CODE_STUB = ["# YOUR CODE HERE", "raise NotImplementedError()"]
-TEXT_STUB = "YOUR ANSWER HERE"
 #: The line above the points table of a title cell; the table gets a slide of its own.
 POINTS_TABLE_TITLE = "**Exercises and points**"
 #: The title of the points table in every edition (the Korean one's: "실습 문제와 배점").
@@ -67,13 +65,18 @@ POINTS_TABLE_TITLES = (POINTS_TABLE_TITLE, "**실습 문제와 배점**")
 # --------------------------------------------------------------------------- sources
 
 
-def clear_solution(source: str, cell_type: str) -> str:
-    """The learner's version of an answer: each solution region replaced by nbgrader's stub."""
+def clear_solution(source: str, cell_type: str, lang: str = "en") -> str:
+    """The learner's version of an answer: each solution region replaced by nbgrader's stub
+    (in ``lang``, as the release writes it)."""
+    from .settings import solution_stubs
+
+    code_stub, text_stub = solution_stubs(lang)
     if cell_type == "markdown":
         if BEGIN_SOLUTION not in source:
             return source
-        return _replace_regions(source, lambda indent: [TEXT_STUB])
-    return _replace_regions(source, lambda indent: [indent + line for line in CODE_STUB])
+        return _replace_regions(source, lambda indent: [text_stub])
+    lines = code_stub.split("\n")
+    return _replace_regions(source, lambda indent: [indent + line for line in lines])
 
 
 def strip_solution_markers(source: str) -> str:
@@ -99,14 +102,14 @@ def _replace_regions(source: str, stub: Callable[[str], list[str]]) -> str:
 _BADGE_RE = re.compile(r"^\s*\[!\[Open In Colab\].*$\n?", re.MULTILINE | re.IGNORECASE)
 
 
-def lecture_source(cell: NotebookNode, with_solutions: bool) -> str:
+def lecture_source(cell: NotebookNode, with_solutions: bool, lang: str = "en") -> str:
     """A cell's source as the deck shows it (stub or solution, no markers, no Colab badge)."""
     source = cell.source
     if is_answer(cell) or is_manual(cell):
         source = (
             strip_solution_markers(source)
             if with_solutions
-            else clear_solution(source, cell.cell_type)
+            else clear_solution(source, cell.cell_type, lang)
         )
     if cell.cell_type == "markdown":
         source = _BADGE_RE.sub("", source)
@@ -458,9 +461,10 @@ def _pop_lead_in(slide: Slide, next_lines: float, max_lines: float) -> NotebookN
 
 
 def plan_slides(
-    nb: NotebookNode, with_solutions: bool = False, max_lines: float = MAX_LINES
+    nb: NotebookNode, with_solutions: bool = False, max_lines: float = MAX_LINES, lang: str = "en"
 ) -> list[Slide]:
-    """The deck's slides: cells kept, cut and grouped by the slide rules (module docstring)."""
+    """The deck's slides: cells kept, cut and grouped by the slide rules (module docstring);
+    learner's stubs in ``lang``."""
     slides: list[Slide] = []
     heading = ""
 
@@ -479,7 +483,7 @@ def plan_slides(
             continue
         if cell.cell_type not in ("markdown", "code"):
             continue
-        source = lecture_source(cell, with_solutions)
+        source = lecture_source(cell, with_solutions, lang)
         if not source.strip() and not cell.get("outputs"):
             continue
         if kind == "notes":

@@ -322,7 +322,7 @@ def build_slides(
         mode = notebook_mode(nb)
         banner = {"fast": words["fast"], "none": words["none"]}.get(mode, "")
         title = heading_of(nb.cells[0].source) if nb.cells else source.stem
-        slides = plan_slides(nb, with_solutions)
+        slides = plan_slides(nb, with_solutions, lang=lang)
         if lang != "en":
             for slide in slides:
                 for cell in slide.cells:
