@@ -409,7 +409,8 @@ def test_feedback_hides_hidden_tests_with_a_note_in_the_notebooks_language():
         if nt.grade_id(cell) == "setup":
             cell.source = cell.source.replace('lang="en"', 'lang="ko"')
     english = nt.read_notebook(SOLUTIONS_DIR / "06_image_pool.ipynb")
-    for nb, note in ((korean, nt.HIDDEN_TESTS_NOTES["ko"]), (english, nt.HIDDEN_TESTS_NOTE)):
+    notes = {"ko": "# (숨겨진 검사가 여기에서 실행되었습니다. 내용은 보여 주지 않습니다)"}
+    for nb, note in ((korean, notes["ko"]), (english, nt.HIDDEN_TESTS_NOTE)):
         nb, _ = HideHiddenTests().preprocess(nb, {})
         (test,) = [c for c in nb.cells if nt.grade_id(c) == "test_ImagePool"]
         assert note in test.source and "hidden=True" not in test.source

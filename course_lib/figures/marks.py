@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from ..i18n import N_, catalog, get_language, normalise
+from ..i18n import N_, get_language, gettext_in
 
 FAST_MODE_MARK = N_("fast mode: smoke test, not a result")
 
@@ -53,8 +53,7 @@ def stamp_png(png: bytes, text: str = FAST_MODE_MARK, lang: str | None = None) -
     """
     from PIL import Image, ImageDraw
 
-    code = normalise(lang) if lang is not None else get_language()
-    text = catalog(code).get(text, text)
+    text = gettext_in(lang if lang is not None else get_language(), text)
     image = Image.open(io.BytesIO(png)).convert("RGB")
     width, height = image.size
     columns = sum(2 if _wide(c) else 1 for c in text)

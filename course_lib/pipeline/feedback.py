@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from course_lib.config import REPO_ROOT
+from course_lib.i18n import N_, gettext_in
 
 from .autograde import REPORTS_DIR, load_report
 from .notebook_tools import hidden_test_lines, report_language, strip_hidden_tests
@@ -84,33 +85,16 @@ def hidden_lines_by_assignment(db_url: str, course_id: str) -> dict[tuple[str, s
     return found
 
 
-#: The short page's words in each language.
-UNREADABLE_WORDS = {
-    "en": {
-        "title": "{assignment} feedback",
-        "heading": "{assignment}: feedback for {student}",
-        "reason": "Your submission could not be graded, so it scored 0:",
-        "none": "no notebook",
-    },
-    "ko": {
-        "title": "{assignment} 피드백",
-        "heading": "{assignment}: {student}님의 피드백",
-        "reason": "제출물을 채점할 수 없어 0점이 되었습니다:",
-        "none": "노트북이 없습니다",
-    },
-}
-
-
 def _unreadable_page(student: str, assignment: str, problems: list[str], lang: str = "en") -> str:
-    words = UNREADABLE_WORDS.get(lang, UNREADABLE_WORDS["en"])
     names = {"assignment": html.escape(assignment), "student": html.escape(student)}
+    title = gettext_in(lang, N_("{assignment} feedback")).format(**names)
+    heading = gettext_in(lang, N_("{assignment}: feedback for {student}")).format(**names)
+    reason = gettext_in(lang, N_("Your submission could not be graded, so it scored 0:"))
     items = "".join(f"<li>{html.escape(p)}</li>" for p in problems)
-    items = items or f"<li>{words['none']}</li>"
+    items = items or "<li>" + gettext_in(lang, N_("no notebook")) + "</li>"
     return (
         f"<!DOCTYPE html>\n<html lang='{lang}'><head><meta charset='utf-8'>"
-        f"<title>{words['title'].format(**names)}</title></head><body>"
-        f"<h1>{words['heading'].format(**names)}</h1>"
-        f"<p>{words['reason']}</p>"
+        f"<title>{title}</title></head><body><h1>{heading}</h1><p>{reason}</p>"
         f"<ul>{items}</ul></body></html>\n"
     )
 

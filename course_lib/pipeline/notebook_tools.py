@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 import nbformat
 from nbformat import NotebookNode
 
+from course_lib.i18n import N_, gettext_in
+
 if TYPE_CHECKING:
     from course_lib.config import Repository
 
@@ -29,13 +31,8 @@ BEGIN_HIDDEN_TESTS = "### BEGIN HIDDEN TESTS"
 END_HIDDEN_TESTS = "### END HIDDEN TESTS"
 #: Test cells import the checker afresh, so that rebinding ``check`` in an answer gains nothing.
 CHECK_IMPORT = "from course_lib.grading import check"
-#: What the feedback shows where hidden tests were.
-HIDDEN_TESTS_NOTE = "# (hidden tests ran here; they are not shown)"
-#: The same note in each edition's language.
-HIDDEN_TESTS_NOTES = {
-    "en": HIDDEN_TESTS_NOTE,
-    "ko": "# (숨겨진 검사가 여기에서 실행되었습니다. 내용은 보여 주지 않습니다)",
-}
+#: What the feedback shows where hidden tests were (in English; :func:`hidden_tests_note`).
+HIDDEN_TESTS_NOTE = N_("# (hidden tests ran here; they are not shown)")
 #: The language a notebook's setup cell chooses: ``start(..., lang="ko")``.
 SETUP_LANG_RE = re.compile(
     r"\bstart\((?:[^()]|\([^()]*\))*?\blang\s*=\s*[\"']([A-Za-z_.-]+)[\"']"
@@ -280,6 +277,11 @@ def notebook_language(nb: NotebookNode) -> str | None:
                 except ValueError:
                     return None
     return None
+
+
+def hidden_tests_note(lang: str = "en") -> str:
+    """:data:`HIDDEN_TESTS_NOTE` in ``lang``."""
+    return gettext_in(lang, HIDDEN_TESTS_NOTE)
 
 
 def report_language(nb: NotebookNode | None = None, lang: str | None = None) -> str:

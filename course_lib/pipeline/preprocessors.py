@@ -35,9 +35,10 @@ from traitlets import Float, Integer
 
 from . import kernel_guard
 from .notebook_tools import (
-    HIDDEN_TESTS_NOTES,
+    HIDDEN_TESTS_NOTE,
     grade_id,
     has_hidden_tests,
+    hidden_tests_note,
     is_test,
     report_language,
     strip_hidden_tests,
@@ -381,11 +382,10 @@ class HideHiddenTests(NbGraderPreprocessor):
     The comment is in the notebook's language (:func:`~.notebook_tools.report_language`).
     """
 
-    _note = HIDDEN_TESTS_NOTES["en"]
+    _note = HIDDEN_TESTS_NOTE
 
     def preprocess(self, nb: NotebookNode, resources: Any) -> tuple[Any, Any]:
-        lang = report_language(nb)
-        self._note = HIDDEN_TESTS_NOTES.get(lang, HIDDEN_TESTS_NOTES["en"])
+        self._note = hidden_tests_note(report_language(nb))
         return super().preprocess(nb, resources)
 
     def preprocess_cell(self, cell: NotebookNode, resources: Any, index: int) -> tuple[Any, Any]:

@@ -41,10 +41,12 @@ from pathlib import Path
 
 from nbformat import NotebookNode
 
+from course_lib.i18n import LANGUAGES as I18N_LANGUAGES
+
 from .notebook_tools import PLACEHOLDER_RE, is_test
 
 #: Languages with an edition, and the folder their notebooks go to under ``notebooks/``.
-LANGUAGES = {"ko": "한국어"}
+LANGUAGES = {code: name for code, name in I18N_LANGUAGES.items() if code != "en"}
 #: Display formulas of a Markdown cell.
 DISPLAY_MATH_RE = re.compile(r"\$\$.+?\$\$", re.DOTALL)
 #: Tokens whose text a translation may change.

@@ -13,11 +13,12 @@ with ``GAN_COURSE_LANG`` set to it, so the checks' messages are in the same lang
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from course_lib.i18n import catalog, korean_particles
+from course_lib.i18n import gettext_in, korean_particles
 
 from .execute import environment, run_notebook
 from .notebook_tools import (
@@ -41,8 +42,7 @@ from .settings import CELL_TIMEOUT
 
 def translator(lang: str) -> Callable[[str], str]:
     """``_`` for messages in ``lang`` (whatever language the process speaks)."""
-    table = catalog(lang)
-    return lambda message: table.get(message, message)
+    return functools.partial(gettext_in, lang)
 
 
 @dataclass
