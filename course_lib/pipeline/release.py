@@ -58,9 +58,7 @@ from .translation import (
     Entry,
     Report,
     TranslationError,
-    english_hash,
     load,
-    needs_translation,
     translate,
     translation_path,
 )
@@ -119,28 +117,9 @@ def cell_statuses(
     ``invalid``: the translation breaks a rule (:func:`.translation.translation_problems`).
     """
     out, report = translate(nb, entries, name)
-    by_cell: dict[str, list[str]] = {}
-    for line in report.problems:
-        cell_id = line[len(f"{name}: cell ") :].split(":", 1)[0]
-        by_cell.setdefault(cell_id, []).append(line)
-    statuses: list[CellStatus] = []
-    for cell in nb.cells:
-        if not needs_translation(cell):
-            continue
-        cell_id = cell.get("id")
-        entry = entries.get(cell_id)
-        lines = by_cell.pop(cell_id, [])
-        if entry is None or entry.en == "TODO":
-            line = f"{name}: cell {cell_id}: missing translation"
-            statuses.append(CellStatus(cell_id, "missing", [line]))
-        elif entry.en != english_hash(cell.source):
-            statuses.append(CellStatus(cell_id, "stale", lines))
-        elif lines:
-            statuses.append(CellStatus(cell_id, "invalid", lines))
-        else:
-            statuses.append(CellStatus(cell_id, "translated"))
-    for cell_id, lines in by_cell.items():  # entries of cells that are gone or need no text
-        statuses.append(CellStatus(cell_id, "stale", lines))
+    statuses = [
+        CellStatus(cell_id, status, lines) for cell_id, (status, lines) in report.cells.items()
+    ]
     return out, statuses, report
 
 

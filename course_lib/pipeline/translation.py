@@ -86,6 +86,17 @@ class Report:
     notebook: str
     translated: int = 0
     problems: list[str] = field(default_factory=list)
+    #: Every cell that needs a translation, and every entry of a cell that does not: its status
+    #: (``translated``, ``missing``, ``stale`` or ``invalid``) and its lines of ``problems``.
+    cells: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
+
+    def note(self, cell_id: str, status: str, lines: list[str] | None = None) -> None:
+        """Record the status of ``cell_id`` and add its lines to :attr:`problems`."""
+        lines = lines or []
+        self.cells[cell_id] = (status, lines)
+        self.problems.extend(lines)
+        if status == "translated":
+            self.translated += 1
 
     @property
     def ok(self) -> bool:
@@ -224,31 +235,32 @@ def translate(
         cell_id = cell.get("id")
         ids.add(cell_id)
         entry = entries.get(cell_id)
+        where = f"{name}: cell {cell_id}"
         if not needs_translation(cell):
             if entry is not None and entry.text is not None and not entry.same:
-                report.problems.append(f"{name}: cell {cell_id}: translated, but it has no text")
+                report.note(cell_id, "stale", [f"{where}: translated, but it has no text"])
             continue
-        where = f"{name}: cell {cell_id}"
-        if entry is None:
-            report.problems.append(f"{where}: missing translation")
+        if entry is None or entry.en == "TODO":  # a skeleton's entry was never translated
+            report.note(cell_id, "missing", [f"{where}: missing translation"])
             continue
         if entry.en != english_hash(cell.source):
-            report.problems.append(f"{where}: stale translation (the English text changed)")
+            stale = f"{where}: stale translation (the English text changed)"
+            report.note(cell_id, "stale", [stale])
             continue
         if entry.same:
-            report.translated += 1
+            report.note(cell_id, "translated")
             continue
         problems = translation_problems(cell, entry.text or "")
         if problems:
-            report.problems.extend(f"{where}: {p}" for p in problems)
+            report.note(cell_id, "invalid", [f"{where}: {p}" for p in problems])
             continue
         if cell.cell_type == "markdown" and not _HANGUL_RE.search(entry.text or ""):
-            report.problems.append(f"{where}: the translation holds no Korean text")
+            report.note(cell_id, "invalid", [f"{where}: the translation holds no Korean text"])
             continue
         cell.source = entry.text
-        report.translated += 1
+        report.note(cell_id, "translated")
     for cell_id in sorted(set(entries) - ids):
-        report.problems.append(f"{name}: cell {cell_id}: translated, but no such cell")
+        report.note(cell_id, "stale", [f"{name}: cell {cell_id}: translated, but no such cell"])
     return out, report
 
 
